@@ -1,0 +1,41 @@
+"""Speech recognition port and what it hears."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A command decided from audio (or a key).
+
+    ``command`` is a name from content/commands.yaml (``next``, ``stop``, ``pain``,
+    ``yes``, ``number`` ...); ``value`` is 0-10 for numbers. Times are session
+    seconds of audio consumed, never wall time.
+    """
+
+    command: str
+    value: int | None = None
+    text: str = ""
+    confidence: float = 1.0
+    audio_start_seconds: float | None = None
+    audio_end_seconds: float | None = None
+    decided_seconds: float | None = None
+    source: str = "voice"       # "voice" | "keyboard" | "text"
+
+
+class Recognizer(Protocol):
+    """Streaming recognizer for one context at a time."""
+
+    name: str
+
+    def set_context(self, context: str) -> None:
+        """``session`` | ``yesno`` | ``number`` (see content/commands.yaml)."""
+        ...
+
+    def feed(self, pcm: bytes, start_seconds: float, urgent_only: bool = False) -> list[Heard]:
+        """Consume 16 kHz int16 mono audio; return commands decided in it."""
+        ...
+
+    def reset(self) -> None: ...
