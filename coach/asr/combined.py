@@ -1,0 +1,133 @@
+"""How the engines are combined on one speech segment: the single place where that
+choice is made.
+
+A decoder (PocketSphinx, Vosk) proposes words restricted to the context's grammar;
+a keyword classifier on a speech embedding (``coach.asr.keyword``, when present)
+decides or rejects. The policy is one small, measured table:
+
+- ``decoder``: the decoder alone; a hypothesis that is not a whole phrase, or
+  whose confidence is under the context's threshold, is rejected.
+- ``classifier``: the classifier alone (words it was not trained on are never heard).
+- ``verify`` (default when a classifier exists): the classifier decides the words it
+  knows; for phrases it does not know, the decoder proposes and the classifier must
+  not call the segment "noise" or claim a different known command with confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from coach.commands import NUMBER_COMMAND, CommandSet, normalise
+
+_REJECT_LABELS = frozenset({"", "other", "noise", "_noise_", "unknown", "_unknown_"})
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """What an engine heard in one segment. ``complete`` is False for a partial path."""
+
+    text: str
+    confidence: float
+    complete: bool = True
+    engine: str = ""
+
+
+class SegmentEngine(Protocol):
+    name: str
+
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None: ...
+
+
+class KeywordModel(Protocol):
+    """coach.asr.keyword.KeywordClassifier: label None/"other"/"noise" means reject."""
+
+    def classify(self, pcm: bytes, context: str) -> tuple[str | None, float, Mapping[str, float]]: ...
+
+
+@dataclass(frozen=True)
+class Policy:
+    mode: str = "decoder"   # decoder | classifier | verify
+    # Minimum decoder confidence per context (measured on the development set).
+    decoder_min: Mapping[str, float] = field(default_factory=lambda: {})
+    classifier_min: float = 0.5
+    # In verify mode a decoder-only phrase is dropped when the classifier gives
+    # noise or another command at least this probability.
+    veto_min: float = 0.6
+
+
+class CombinedEngine:
+    """Runs the decoder and/or classifier on a segment and returns one hypothesis."""
+
+    def __init__(self, command_set: CommandSet, decoder: SegmentEngine | None = None,
+                 classifier: KeywordModel | None = None, policy: Policy | None = None) -> None:
+        if decoder is None and classifier is None:
+            raise ValueError("need a decoder, a classifier or both")
+        self.command_set = command_set
+        self.decoder = decoder
+        self.classifier = classifier
+        default_mode = "verify" if classifier and decoder else ("classifier" if classifier else "decoder")
+        self.policy = policy or Policy(mode=default_mode)
+        names = [e.name for e in (decoder,) if e] + (["keyword"] if classifier else [])
+        self.name = "+".join(names)
+        self._label_text = _label_texts(command_set)
+
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None:
+        mode = self.policy.mode
+        proposal = self._decode(pcm, context, urgent_only) if mode != "classifier" else None
+        if mode == "decoder" or self.classifier is None:
+            return proposal
+        label, probability, scores = self.classifier.classify(pcm, context)
+        known = self._known(label, context, urgent_only)
+        if mode == "classifier":
+            return known if known and probability >= self.policy.classifier_min else None
+        # verify: the classifier decides what it knows ...
+        if known is not None and probability >= self.policy.classifier_min:
+            return Hypothesis(known.text, float(probability), True, self.name)
+        if proposal is None:
+            return None
+        # ... and may veto a decoder proposal it would have recognised itself.
+        proposed_label = self._label_for(proposal.text)
+        if proposed_label is not None and proposed_label in scores:
+            return None if scores[proposed_label] < self.policy.classifier_min else proposal
+        vetoing = {k: v for k, v in scores.items() if k != proposed_label}
+        if vetoing and max(vetoing.values()) >= self.policy.veto_min:
+            return None
+        return proposal
+
+    def _decode(self, pcm: bytes, context: str, urgent_only: bool) -> Hypothesis | None:
+        if self.decoder is None:
+            return None
+        hyp = self.decoder.transcribe(pcm, context, urgent_only)
+        if hyp is None or not hyp.complete:
+            return None
+        if hyp.confidence < self.policy.decoder_min.get(context, 0.0):
+            return None
+        return hyp
+
+    def _known(self, label: Any, context: str, urgent_only: bool) -> Hypothesis | None:
+        if not isinstance(label, str) or label.lower() in _REJECT_LABELS:
+            return None
+        text = self._label_text.get(label.lower(), label.lower())
+        allowed = {p.words for p in self.command_set.context_phrases(context, urgent_only)}
+        if normalise(text) not in allowed:
+            return None
+        return Hypothesis(text, 1.0, True, self.name)
+
+    def _label_for(self, text: str) -> str | None:
+        for label, label_text in self._label_text.items():
+            if label_text == text:
+                return label
+        return None
+
+
+def _label_texts(command_set: CommandSet) -> dict[str, str]:
+    """Classifier label → phrase text: a phrase stands for itself, a command name
+    for its first phrase (``go`` → ``go``; ``resume`` → ``go``), ``three`` → number 3."""
+    out: dict[str, str] = {}
+    for phrase in command_set.phrases:
+        out.setdefault(phrase.text, phrase.text)
+        if phrase.command != NUMBER_COMMAND:
+            out.setdefault(phrase.command, phrase.text)
+    return out

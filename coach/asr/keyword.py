@@ -1,0 +1,153 @@
+"""Keyword classifier: decides what one endpointed speech segment is.
+
+A small model (standardised pooled speech embeddings -> logistic regression or a
+one-hidden-layer MLP, weights exported to numpy) over the speech embedding of
+``coach.asr.embedding``. Its main job is rejection: a segment becomes a command
+only when the most probable of the context's labels beats "other" and "noise"
+and passes the context's threshold.
+
+Segments: pass the endpointed speech (16 kHz mono int16 bytes) with little
+silence around it (up to ~0.25 s each side is fine). The classifier centres it in
+1.6 s of digital silence (longer segments get 0.3 s each side), as in training.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from coach.errors import ModelError
+
+DEFAULT_WEIGHTS = Path(__file__).parent / "data" / "keywords.npz"
+REJECT_LABELS = ("other", "noise")
+NUMBER_LABELS = ("zero", "one", "two", "three", "four", "five",
+                 "six", "seven", "eight", "nine", "ten")
+URGENT_LABELS = ("stop", "pain")
+SESSION_LABELS = ("stop", "pain", "next", "back", "repeat", "pause", "resume",
+                  "slower", "faster", "time_left", "help")
+CONTEXTS: dict[str, tuple[str, ...]] = {
+    "session": SESSION_LABELS,
+    "yesno": ("yes", "no", "not_sure", "repeat", "stop", "pain"),
+    "number": NUMBER_LABELS + ("not_sure", "repeat", "stop", "pain"),
+}
+
+
+def label_to_command(label: str) -> tuple[str | None, int | None]:
+    """Classifier label -> (command name in commands.yaml, value); (None, None) if rejected."""
+    if label in REJECT_LABELS:
+        return None, None
+    if label in NUMBER_LABELS:
+        return "number", NUMBER_LABELS.index(label)
+    return label, None
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str                  # a context label, or "other"/"noise" when rejected
+    probability: float
+    scores: dict[str, float]    # context labels + other + noise, summing to 1
+
+    @property
+    def accepted(self) -> bool:
+        return self.label not in REJECT_LABELS
+
+
+@dataclass(frozen=True)
+class KeywordModel:
+    """Exported classifier weights: standardiser, layers, labels, thresholds."""
+
+    labels: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]   # (W, b); ReLU between layers
+    thresholds: dict[str, float]                         # context -> minimum probability
+    info: dict
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """(n, labels) class probabilities for (n, d) pooled features."""
+        h = (np.atleast_2d(features).astype(np.float64) - self.mean) / self.scale
+        for i, (w, b) in enumerate(self.layers):
+            h = h @ w + b
+            if i < len(self.layers) - 1:
+                h = np.maximum(h, 0.0)
+        h = h - h.max(axis=1, keepdims=True)
+        e = np.exp(h)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def save(self, path: Path) -> None:
+        arrays = {"mean": self.mean.astype(np.float32), "scale": self.scale.astype(np.float32)}
+        for i, (w, b) in enumerate(self.layers):
+            arrays[f"w{i}"] = w.astype(np.float32)
+            arrays[f"b{i}"] = b.astype(np.float32)
+        meta = {"labels": list(self.labels), "thresholds": self.thresholds,
+                "n_layers": len(self.layers), "info": self.info}
+        np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def read(cls, path: Path) -> "KeywordModel":
+        if not Path(path).is_file():
+            raise ModelError("keyword-model-missing", f"keyword classifier weights missing: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                layers = tuple((z[f"w{i}"].astype(np.float64), z[f"b{i}"].astype(np.float64))
+                               for i in range(int(meta["n_layers"])))
+                mean, scale = z["mean"].astype(np.float64), z["scale"].astype(np.float64)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            raise ModelError("keyword-model-broken",
+                             f"keyword classifier weights unreadable: {path}: {exc}") from None
+        return cls(tuple(meta["labels"]), mean, scale, layers,
+                   {k: float(v) for k, v in meta["thresholds"].items()}, meta.get("info", {}))
+
+
+def decide(model: KeywordModel, probs: np.ndarray, context: str,
+           threshold: float | None = None) -> Decision:
+    """Restrict one probability row to the context; reject below the threshold.
+
+    Probability of labels outside the context counts as "other": a word that is a
+    command elsewhere ("go" while answering yes/no) is not a command here.
+    """
+    if context not in CONTEXTS:
+        raise ValueError(f"unknown context {context!r}; expected one of {sorted(CONTEXTS)}")
+    allowed = CONTEXTS[context]
+    index = {label: i for i, label in enumerate(model.labels)}
+    scores = {label: float(probs[index[label]]) for label in allowed if label in index}
+    scores["noise"] = float(probs[index["noise"]]) if "noise" in index else 0.0
+    scores["other"] = float(max(0.0, 1.0 - sum(scores.values())))
+    best = max(scores, key=lambda k: scores[k])
+    limit = model.thresholds.get(context, 0.5) if threshold is None else threshold
+    if best not in REJECT_LABELS and scores[best] < limit:
+        best = "other" if scores["other"] >= scores["noise"] else "noise"
+    return Decision(best, scores[best], scores)
+
+
+class KeywordClassifier:
+    """Classify endpointed segments; load once, call ``classify`` per segment."""
+
+    def __init__(self, model: KeywordModel, embedder) -> None:
+        self.model = model
+        self._embedder = embedder
+
+    @classmethod
+    def load(cls, weights: Path | None = None, threads: int = 1) -> "KeywordClassifier":
+        from coach.asr.embedding import SpeechEmbedder  # the onnxruntime adapter
+        model = KeywordModel.read(Path(weights) if weights is not None else DEFAULT_WEIGHTS)
+        return cls(model, SpeechEmbedder.load(threads=threads))
+
+    def features(self, pcm_16k_int16: bytes) -> np.ndarray:
+        from coach.asr.embedding import pcm_to_samples, pool
+        samples = pcm_to_samples(pcm_16k_int16)
+        return pool(self._embedder.segment_embeddings(samples))
+
+    def decide(self, pcm_16k_int16: bytes, context: str) -> Decision:
+        probs = self.model.probabilities(self.features(pcm_16k_int16))[0]
+        return decide(self.model, probs, context)
+
+    def classify(self, pcm_16k_int16: bytes, context: str) -> tuple[str, float, dict[str, float]]:
+        """(label, probability, scores); label is "other" or "noise" when rejected."""
+        d = self.decide(pcm_16k_int16, context)
+        return d.label, d.probability, d.scores

@@ -1,0 +1,72 @@
+"""PocketSphinx adapter: the embedded default, its English model ships in the wheel.
+
+One decoder holds a JSGF grammar per context (and an urgent-only variant of
+each), all generated from content/commands.yaml. A closed grammar always finds
+*some* path, so a hypothesis that is not exactly one phrase of the grammar (a
+partial path that never reached the grammar's end) counts as no match.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from coach.asr.combined import Hypothesis
+from coach.commands import CommandSet, jsgf_grammar, normalise
+from coach.errors import ModelError
+
+SAMPLE_RATE_HZ = 16_000
+
+
+def _search_name(context: str, urgent_only: bool) -> str:
+    return f"{context}_urgent" if urgent_only else context
+
+
+class PocketSphinxEngine:
+    """Decodes one speech segment at a time against the current context's grammar."""
+
+    name = "pocketsphinx"
+
+    def __init__(self, command_set: CommandSet, model_dir: Path | str | None = None) -> None:
+        try:
+            import pocketsphinx
+        except ImportError as error:  # pragma: no cover - the wheel is a dependency
+            raise ModelError("engine-missing", f"PocketSphinx is not installed: {error}") from error
+        model_path = Path(model_dir or pocketsphinx.get_model_path())
+        hmm = model_path / "en-us" / "en-us"
+        dictionary = model_path / "en-us" / "cmudict-en-us.dict"
+        if not hmm.is_dir() or not dictionary.is_file():
+            raise ModelError("model-missing", f"PocketSphinx English model not found under {model_path}")
+        self.command_set = command_set
+        self._phrases = {p.words for p in command_set.phrases}
+        config = pocketsphinx.Config(hmm=str(hmm), dict=str(dictionary), lm=None,
+                                     samprate=SAMPLE_RATE_HZ, logfn="/dev/null")
+        self._decoder = pocketsphinx.Decoder(config)
+        self._active = ""
+        missing = sorted(w for w in command_set.words() if self._decoder.lookup_word(w) is None)
+        if missing:
+            raise ModelError("model-words", "PocketSphinx dictionary lacks: " + ", ".join(missing))
+        for context in command_set.contexts:
+            for urgent_only in (False, True):
+                if urgent_only and not command_set.context_phrases(context, True):
+                    continue
+                grammar = jsgf_grammar(command_set, context, urgent_only)
+                self._decoder.add_jsgf_string(_search_name(context, urgent_only), grammar)
+
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None:
+        search = _search_name(context, urgent_only)
+        if self._active != search:
+            self._decoder.activate_search(search)
+            self._active = search
+        self._decoder.start_utt()
+        self._decoder.process_raw(pcm, no_search=False, full_utt=True)
+        self._decoder.end_utt()
+        hyp = self._decoder.hyp()
+        if hyp is None or not hyp.hypstr.strip():
+            return None
+        words = normalise(hyp.hypstr)
+        return Hypothesis(
+            text=" ".join(words),
+            confidence=float(min(max(hyp.prob, 0.0), 1.0)),
+            complete=words in self._phrases,
+            engine=self.name,
+        )

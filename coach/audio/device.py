@@ -1,0 +1,325 @@
+"""Real audio devices through sounddevice (PortAudio). The only sounddevice import.
+
+sounddevice is imported lazily: PortAudio reads the sound-server environment
+(``XDG_RUNTIME_DIR``, ``PULSE_SERVER``) and lists devices when it initialises, so
+callers (and the test rig) can set the environment first. A missing PortAudio,
+no device or a busy device becomes one ``AudioDeviceError`` line.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from coach.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, AudioChunk
+from coach.audio.resample import convert_pcm
+from coach.clock import Clock
+from coach.errors import AudioDeviceError
+
+BLOCK_SECONDS = 0.02            # 320 frames at 16 kHz: cancel() takes effect within one block
+SOURCE_DEAD_AFTER_SECONDS = 2.0  # no input for this long past a block → the device is gone
+SOURCE_QUEUE_BLOCKS = 500        # ~10 s of 20 ms blocks before the oldest is dropped
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except OSError as error:  # PortAudio library missing
+        raise AudioDeviceError(
+            "portaudio-missing",
+            "PortAudio is not installed (apt install libportaudio2); use --text for a text-only session",
+        ) from error
+    return sounddevice
+
+
+def refresh_devices() -> None:
+    """Re-read the device list (after a sound server started in this process)."""
+    sd = _sounddevice()
+    sd._terminate()
+    sd._initialize()
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    index: int
+    name: str
+    host_api: str
+    input_channels: int
+    output_channels: int
+    default_rate_hz: int
+    is_default_input: bool
+    is_default_output: bool
+
+
+def list_devices() -> list[DeviceInfo]:
+    sd = _sounddevice()
+    try:
+        devices = sd.query_devices()
+        apis = sd.query_hostapis()
+        default_in, default_out = sd.default.device
+    except sd.PortAudioError as error:
+        raise AudioDeviceError("audio-unavailable", f"cannot list audio devices: {error}") from error
+    return [
+        DeviceInfo(
+            index=index,
+            name=str(info["name"]),
+            host_api=str(apis[info["hostapi"]]["name"]),
+            input_channels=int(info["max_input_channels"]),
+            output_channels=int(info["max_output_channels"]),
+            default_rate_hz=int(info["default_samplerate"]),
+            is_default_input=index == default_in,
+            is_default_output=index == default_out,
+        )
+        for index, info in enumerate(devices)
+    ]
+
+
+def _pick_rate_hz(sd: Any, device: int | str | None, kind: str) -> int:
+    """16 kHz when the device takes it, else the device's own rate (we resample)."""
+    check = sd.check_output_settings if kind == "output" else sd.check_input_settings
+    try:
+        check(device=device, samplerate=SAMPLE_RATE_HZ, channels=1, dtype="int16")
+        return SAMPLE_RATE_HZ
+    except Exception:
+        return int(sd.query_devices(device, kind)["default_samplerate"])
+
+
+def _query(sd: Any, device: int | str | None, kind: str) -> None:
+    try:
+        sd.query_devices(device, kind)
+    except (ValueError, sd.PortAudioError) as error:
+        which = f"'{device}'" if device is not None else "default"
+        raise AudioDeviceError(
+            "no-audio-device", f"no audio {kind} device ({which}): {error}; use --text for a text-only session"
+        ) from error
+
+
+class DeviceSink:
+    """Callback-driven output: ``play`` enqueues and returns, ``cancel`` empties the queue.
+
+    The callback hands out ``blocksize`` frames at a time, so after ``cancel`` the
+    next block is silence; ``flush_on_cancel`` also aborts and restarts the
+    stream so audio already buffered below PortAudio is dropped too.
+    """
+
+    def __init__(
+        self,
+        device: int | str | None = None,
+        block_seconds: float = BLOCK_SECONDS,
+        latency: str | float = "low",
+        flush_on_cancel: bool = True,
+    ) -> None:
+        sd = _sounddevice()
+        _query(sd, device, "output")
+        self.rate_hz = SAMPLE_RATE_HZ              # what play() accepts
+        self.device_rate_hz = _pick_rate_hz(sd, device, "output")
+        self.blocksize_frames = max(1, round(self.device_rate_hz * block_seconds))
+        self.underflows = 0
+        self._flush_on_cancel = flush_on_cancel
+        self._lock = threading.Lock()
+        self._pending = bytearray()
+        self._audible_until = 0.0                  # stream time the last sound ends at the DAC
+        self._sounding = False
+        self.onset_stream_seconds = 0.0            # DAC time of the latest sound's first sample
+        self._sd = sd
+        try:
+            self._stream = sd.RawOutputStream(
+                device=device,
+                samplerate=self.device_rate_hz,
+                channels=1,
+                dtype="int16",
+                blocksize=self.blocksize_frames,
+                latency=latency,
+                callback=self._callback,
+            )
+            self._stream.start()
+        except sd.PortAudioError as error:
+            raise AudioDeviceError(
+                "audio-device-busy", f"cannot open the audio output (busy or unusable): {error}; use --text"
+            ) from error
+
+    def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+        if status.output_underflow:
+            self.underflows += 1
+        wanted = frames * SAMPLE_WIDTH_BYTES
+        with self._lock:
+            chunk = bytes(self._pending[:wanted])
+            del self._pending[:wanted]
+        outdata[: len(chunk)] = chunk
+        if len(chunk) < wanted:
+            outdata[len(chunk) :] = b"\x00" * (wanted - len(chunk))
+        if chunk:
+            if not self._sounding:
+                self.onset_stream_seconds = float(time_info.outputBufferDacTime)
+            sounding = len(chunk) / SAMPLE_WIDTH_BYTES / self.device_rate_hz
+            self._audible_until = time_info.outputBufferDacTime + sounding
+        self._sounding = len(chunk) == wanted
+
+    def play(self, pcm: bytes) -> None:
+        if self.device_rate_hz != SAMPLE_RATE_HZ:
+            pcm = convert_pcm(pcm, SAMPLE_RATE_HZ, self.device_rate_hz)
+        with self._lock:
+            self._pending.extend(pcm)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._pending.clear()
+        self._audible_until = 0.0
+        if self._flush_on_cancel and self._stream.active:
+            self._stream.abort()
+            self._stream.start()
+
+    def is_playing(self) -> bool:
+        with self._lock:
+            if self._pending:
+                return True
+        try:
+            return self._stream.time < self._audible_until
+        except self._sd.PortAudioError:
+            return False
+
+    @property
+    def stream_time(self) -> float:
+        """PortAudio's stream clock (monotonic on Linux); used to align measurements."""
+        return float(self._stream.time)
+
+    def close(self) -> None:
+        self.cancel()
+        try:
+            self._stream.close()
+        except self._sd.PortAudioError:
+            pass
+
+
+class DeviceSource:
+    """A microphone at 16 kHz mono int16; ``read`` blocks for real time.
+
+    Chunk times count samples from the stream start on the injected clock, so
+    recognition measures time in samples, as with file sources. Dropped blocks
+    (queue overflow) still advance the count.
+    """
+
+    def __init__(self, clock: Clock, device: int | str | None = None, block_seconds: float = BLOCK_SECONDS) -> None:
+        sd = _sounddevice()
+        _query(sd, device, "input")
+        self.rate_hz = SAMPLE_RATE_HZ
+        self.device_rate_hz = _pick_rate_hz(sd, device, "input")
+        self.overflows = 0
+        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=SOURCE_QUEUE_BLOCKS)
+        self._buffer = bytearray()
+        self._consumed_samples = 0
+        self._sd = sd
+        try:
+            self._stream = sd.RawInputStream(
+                device=device,
+                samplerate=self.device_rate_hz,
+                channels=1,
+                dtype="int16",
+                blocksize=max(1, round(self.device_rate_hz * block_seconds)),
+                latency="low",
+                callback=self._callback,
+            )
+            self._stream.start()
+        except sd.PortAudioError as error:
+            raise AudioDeviceError(
+                "audio-device-busy", f"cannot open the microphone (busy or unusable): {error}; use --text"
+            ) from error
+        self._origin_seconds = clock.now()
+
+    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        if status.input_overflow:
+            self.overflows += 1
+        try:
+            self._queue.put_nowait(bytes(indata))
+        except queue.Full:
+            self.overflows += 1
+            dropped = self._queue.get_nowait()
+            self._consumed_samples += len(dropped) // SAMPLE_WIDTH_BYTES
+            self._queue.put_nowait(bytes(indata))
+
+    def read(self, block_seconds: float) -> AudioChunk | None:
+        wanted = max(1, round(block_seconds * self.device_rate_hz)) * SAMPLE_WIDTH_BYTES
+        while len(self._buffer) < wanted:
+            try:
+                self._buffer.extend(self._queue.get(timeout=block_seconds + SOURCE_DEAD_AFTER_SECONDS))
+            except queue.Empty:
+                return None
+        pcm = bytes(self._buffer[:wanted])
+        del self._buffer[:wanted]
+        start_seconds = self._origin_seconds + self._consumed_samples / self.device_rate_hz
+        self._consumed_samples += wanted // SAMPLE_WIDTH_BYTES
+        if self.device_rate_hz != SAMPLE_RATE_HZ:
+            pcm = convert_pcm(pcm, self.device_rate_hz, SAMPLE_RATE_HZ)
+        return AudioChunk(pcm=pcm, rate_hz=SAMPLE_RATE_HZ, start_seconds=start_seconds)
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        except self._sd.PortAudioError:
+            pass
+
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Captured int16 mono PCM and, per block, (first sample index, its ADC time, callback time).
+
+    Times are PortAudio stream time, which is ``time.monotonic()`` on Linux.
+    """
+
+    pcm: bytes
+    rate_hz: int
+    blocks: tuple[tuple[int, float, float], ...]
+
+    def sample_arrival_seconds(self, sample_index: int) -> float:
+        """Latest stream time at which this sample can have been at the capture point.
+
+        Uses the callback time of the block holding the sample minus the
+        samples after it in that block: an upper bound that includes the
+        capture path's own delay, so latencies measured with it are conservative.
+        """
+        starts = [block[0] for block in self.blocks]
+        position = int(np.searchsorted(starts, sample_index, side="right")) - 1
+        position = max(0, position)
+        first, _, callback_seconds = self.blocks[position]
+        next_first = self.blocks[position + 1][0] if position + 1 < len(self.blocks) else len(self.pcm) // 2
+        return callback_seconds - (next_first - 1 - sample_index) / self.rate_hz
+
+
+class Recorder:
+    """Records an input device with per-block timestamps (tests and the speech benchmark)."""
+
+    def __init__(self, device: int | str | None = None, rate_hz: int = SAMPLE_RATE_HZ, block_frames: int = 160) -> None:
+        sd = _sounddevice()
+        _query(sd, device, "input")
+        self.rate_hz = rate_hz
+        self._sd = sd
+        self._parts: list[bytes] = []
+        self._blocks: list[tuple[int, float, float]] = []
+        self._samples = 0
+        try:
+            self._stream = sd.RawInputStream(
+                device=device, samplerate=rate_hz, channels=1, dtype="int16",
+                blocksize=block_frames, latency="low", callback=self._callback,
+            )
+            self._stream.start()
+        except sd.PortAudioError as error:
+            raise AudioDeviceError("audio-device-busy", f"cannot open the input for recording: {error}") from error
+
+    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        self._blocks.append((self._samples, float(time_info.inputBufferAdcTime), float(time_info.currentTime)))
+        self._parts.append(bytes(indata))
+        self._samples += frames
+
+    @property
+    def now(self) -> float:
+        return float(self._stream.time)
+
+    def stop(self) -> Recording:
+        self._stream.stop()
+        self._stream.close()
+        return Recording(b"".join(self._parts), self.rate_hz, tuple(self._blocks))

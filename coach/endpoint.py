@@ -1,0 +1,191 @@
+"""Energy endpointer: cuts speech segments out of the microphone stream.
+
+Pure and measured in samples consumed, so a file gives the same segments at any
+speed and with any chunk size. Frames of 10 ms are compared with an adaptive
+noise floor; a segment closes after a hangover of silence. An early "urgent
+candidate" is offered after a shorter silence so urgent words can be decided
+before the hangover ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.audio import SAMPLE_RATE_HZ
+
+FRAME_SAMPLES = 160     # 10 ms at 16 kHz
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    onset_db: float = 12.0          # above the noise floor: speech starts
+    offset_db: float = 7.0          # above the noise floor: speech continues
+    min_level_dbfs: float = -55.0   # never call anything quieter speech
+    hangover_seconds: float = 0.20  # silence that ends a segment
+    early_seconds: float = 0.10     # silence after which an urgent candidate is offered
+    preroll_seconds: float = 0.15   # kept before the onset (weak consonants)
+    tail_seconds: float = 0.05      # kept after the last loud frame
+    min_speech_seconds: float = 0.10
+    max_speech_seconds: float = 3.0
+    floor_rise_per_frame: float = 0.01   # slow: a voice must not raise the floor
+    initial_floor_dbfs: float = -60.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Speech audio cut from the stream, with its place on the session timeline.
+
+    ``decided_seconds`` is the audio time at which the endpointer knew enough to
+    emit it; ``early`` marks an urgent candidate offered before the hangover ended
+    (the final segment for the same speech follows unless the listener acts).
+    """
+
+    pcm: bytes
+    start_seconds: float
+    end_seconds: float
+    decided_seconds: float
+    early: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return self.end_seconds - self.start_seconds
+
+
+def frame_levels_dbfs(samples: np.ndarray) -> np.ndarray:
+    """RMS level of each whole 10 ms frame, in dB relative to full scale."""
+    count = len(samples) // FRAME_SAMPLES
+    frames = samples[: count * FRAME_SAMPLES].astype(np.float64).reshape(count, FRAME_SAMPLES)
+    rms = np.sqrt(np.mean(frames * frames, axis=1)) / 32768.0
+    return 20.0 * np.log10(np.maximum(rms, 1e-6))
+
+
+class Endpointer:
+    """Feed chunks in order; get the segments whose end was decided inside them."""
+
+    def __init__(self, config: EndpointConfig | None = None, rate_hz: int = SAMPLE_RATE_HZ) -> None:
+        if rate_hz != SAMPLE_RATE_HZ:
+            raise ValueError(f"the endpointer needs {SAMPLE_RATE_HZ} Hz audio, got {rate_hz}")
+        self.config = config or EndpointConfig()
+        self.reset()
+
+    def reset(self, start_seconds: float | None = None) -> None:
+        cfg = self.config
+        self._origin_seconds = start_seconds
+        self._frames_done = 0                       # frames consumed since origin
+        self._pending = np.zeros(0, dtype=np.int16)  # samples short of a whole frame
+        self._floor_db = cfg.initial_floor_dbfs
+        self._history: list[np.ndarray] = []       # recent frames (preroll + current speech)
+        self._levels: list[float] = []             # levels of the current speech frames
+        self._speech_start: int | None = None       # frame index of the first kept frame
+        self._last_loud: int = -1
+        self._loud_count = 0
+        self._early_sent = False
+
+    @property
+    def in_speech(self) -> bool:
+        return self._speech_start is not None
+
+    @property
+    def noise_floor_dbfs(self) -> float:
+        return self._floor_db
+
+    def _seconds(self, frame_index: int) -> float:
+        return (self._origin_seconds or 0.0) + frame_index * FRAME_SAMPLES / SAMPLE_RATE_HZ
+
+    def feed(self, pcm: bytes, start_seconds: float) -> list[Segment]:
+        if self._origin_seconds is None:
+            self._origin_seconds = start_seconds
+        samples = np.concatenate([self._pending, np.frombuffer(pcm, dtype="<i2")])
+        whole = len(samples) // FRAME_SAMPLES * FRAME_SAMPLES
+        self._pending = samples[whole:].copy()
+        out: list[Segment] = []
+        if whole:
+            frames = samples[:whole].reshape(-1, FRAME_SAMPLES)
+            for frame, level in zip(frames, frame_levels_dbfs(samples[:whole])):
+                out.extend(self._step(frame, float(level)))
+        return out
+
+    def flush(self) -> list[Segment]:
+        """End of input: close any open speech as a segment."""
+        if self._speech_start is None:
+            return []
+        segment = self._close(self._frames_done, final=True)
+        return [segment] if segment else []
+
+    # ------------------------------------------------------------ internals
+
+    def _frames(self, seconds: float) -> int:
+        return max(1, round(seconds * SAMPLE_RATE_HZ / FRAME_SAMPLES))
+
+    def _step(self, frame: np.ndarray, level_db: float) -> list[Segment]:
+        cfg = self.config
+        index = self._frames_done
+        self._frames_done += 1
+        self._history.append(frame)
+        out: list[Segment] = []
+        if self._speech_start is None:
+            if level_db > max(self._floor_db + cfg.onset_db, cfg.min_level_dbfs):
+                preroll = min(self._frames(cfg.preroll_seconds), len(self._history) - 1)
+                self._speech_start = index - preroll
+                self._history = self._history[-(preroll + 1):]
+                self._last_loud = index
+                self._loud_count = 1
+                self._early_sent = False
+                self._levels = [level_db]
+            else:
+                self._track_floor(level_db)
+                self._history = self._history[-self._frames(cfg.preroll_seconds):]
+            return out
+        self._levels.append(level_db)
+        if level_db > max(self._floor_db + cfg.offset_db, cfg.min_level_dbfs):
+            self._last_loud = index
+            self._loud_count += 1
+            self._early_sent = False
+        else:
+            self._track_floor(level_db)
+        silent = index - self._last_loud
+        if silent >= self._frames(cfg.hangover_seconds):
+            segment = self._close(index + 1, final=True)
+            if segment:
+                out.append(segment)
+        elif silent >= self._frames(cfg.early_seconds) and not self._early_sent:
+            self._early_sent = True
+            segment = self._close(index + 1, final=False)
+            if segment:
+                out.append(segment)
+        elif index + 1 - self._speech_start >= self._frames(cfg.max_speech_seconds):
+            # Too long for a command: a steady sound, not a word. Cut, and let the
+            # floor jump to it so it stops counting as speech.
+            segment = self._close(index + 1, final=True)
+            if segment:
+                out.append(segment)
+            self._floor_db = max(self._floor_db, float(np.percentile(self._levels, 20)) - 3.0)
+        return out
+
+    def _track_floor(self, level_db: float) -> None:
+        if level_db < self._floor_db:
+            self._floor_db += 0.3 * (level_db - self._floor_db)
+        else:
+            self._floor_db += self.config.floor_rise_per_frame * (level_db - self._floor_db)
+
+    def _close(self, decided_frame: int, final: bool) -> Segment | None:
+        cfg = self.config
+        assert self._speech_start is not None
+        start = self._speech_start
+        end = min(self._last_loud + 1 + self._frames(cfg.tail_seconds), decided_frame)
+        kept = self._history[: end - start]
+        loud_enough = self._loud_count >= self._frames(cfg.min_speech_seconds)
+        if final:
+            self._speech_start = None
+            self._history = self._history[-self._frames(cfg.preroll_seconds):]
+        if not loud_enough or not kept:
+            return None
+        return Segment(
+            pcm=np.concatenate(kept).astype("<i2").tobytes(),
+            start_seconds=self._seconds(start),
+            end_seconds=self._seconds(end),
+            decided_seconds=self._seconds(decided_frame),
+            early=not final,
+        )

@@ -1,0 +1,322 @@
+"""The runner: a thin shell that performs what coach.session decides.
+
+It waits out each cue in blocks on the session clock. In each block it reads the
+microphone (a file source advances the virtual clock itself, otherwise the clock
+sleeps), feeds the listener, polls the keys and turns what was heard into session
+events. Urgent commands cancel audio in the block they are decided in. Pain with a
+triage hook runs the triage conversation over the same audio (``DialogIO``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from coach.asr import Heard
+from coach.audio import SAMPLE_WIDTH_BYTES, AudioChunk, AudioSink, AudioSource
+from coach.audio.null import NullSink
+from coach.clock import Clock
+from coach.dialog import DialogIO, PainReport, TriageResult
+from coach.errors import EXIT_OK, EXIT_SAFETY_STOP
+from coach.events import EventLog
+from coach import session as s
+from coach.timeline import Timeline, estimate_speech_seconds
+from coach.view import View
+
+DEFAULT_BLOCK_SECONDS = 0.03
+LIVE_VIEW_BLOCK_SECONDS = 0.25
+END_SPEECH_MAX_SECONDS = 15.0
+SAFETY_REASONS = ("stopped", "pain", "triage")
+
+
+class Speaker(Protocol):
+    def pcm(self, text: str) -> bytes: ...
+
+
+class Listener(Protocol):
+    def feed(self, chunk: AudioChunk, speaking: bool) -> list[Heard]: ...
+    def set_context(self, name: str) -> None: ...
+    def note_playback(self, text: str, pcm: bytes, start_seconds: float) -> None: ...
+
+
+class KeyInput(Protocol):
+    def poll(self) -> list[Heard]: ...
+
+
+PainHook = Callable[[DialogIO, PainReport], TriageResult]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    reason: str
+    exit_code: int
+
+
+def exit_code_for(reason: str) -> int:
+    """0 when the routine completed (or ended idle), 10 when stop, pain or triage ended it."""
+    return EXIT_SAFETY_STOP if reason.startswith(SAFETY_REASONS) else EXIT_OK
+
+
+class Runner:
+    def __init__(self, timeline: Timeline, clock: Clock, *, events: EventLog,
+                 sink: AudioSink | None = None, speaker: Speaker | None = None,
+                 source: AudioSource | None = None, listener: Listener | None = None,
+                 keys: KeyInput | None = None, view: View | None = None,
+                 on_pain: PainHook | None = None,
+                 idle_timeout_seconds: float = s.DEFAULT_IDLE_TIMEOUT_SECONDS,
+                 block_seconds: float = DEFAULT_BLOCK_SECONDS,
+                 start_fields: dict[str, Any] | None = None,
+                 opening_lines: tuple[str, ...] = ()) -> None:
+        self.timeline = timeline
+        self.clock = clock
+        self.events = events
+        self.sink: AudioSink = sink if sink is not None else NullSink(clock)
+        self.speaker = speaker
+        self.source = source
+        self.listener = listener
+        self.keys = keys
+        self.view = view
+        self.on_pain = on_pain
+        self.block_seconds = block_seconds
+        self.start_fields = start_fields or {}
+        self.opening_lines = opening_lines     # e.g. the first-run notice, spoken before the routine
+        self.state = s.initial_state(triage_enabled=on_pain is not None,
+                                     idle_timeout_seconds=idle_timeout_seconds)
+        self.cue_index: int | None = None
+        self.cue_deadline: float | None = None
+        self.result: RunResult | None = None
+        self.pending_heard: list[Heard] = []   # heard while the dialog was speaking
+
+    # -- main loop -------------------------------------------------------------
+    def run(self) -> RunResult:
+        self.events.emit("session-started", session_id=self.events.session_id,
+                         routine_id=self.timeline.routine_id, routine_name=self.timeline.routine_name,
+                         total_seconds=round(self.timeline.total_seconds, 3),
+                         cue_count=len(self.timeline.cues), **self.start_fields)
+        if self.view:
+            self.view.session_started(self.timeline)
+        self._set_context("session")
+        try:
+            for line in self.opening_lines:
+                self._speak(line, "notice")
+                self._wait_speech(collect=False)
+            self._dispatch(s.Started(self.clock.now()))
+            while self.result is None:
+                self._step()
+        except KeyboardInterrupt:
+            self.sink.cancel()
+            self._finish("interrupted")
+            raise
+        finally:
+            if self.view:
+                self.view.close()
+        return self.result
+
+    def _step(self) -> None:
+        now = self.clock.now()
+        if self.state.mode == "running" and self.cue_deadline is not None:
+            wait = self.cue_deadline - now
+            if wait <= 1e-9:
+                self._dispatch(s.CueFinished(self.state.index, now))
+                return
+        else:
+            started = self.state.paused_seconds if self.state.paused_seconds is not None else now
+            wait = max(1e-3, self.state.idle_timeout_seconds - (now - started))
+        self._listen(self._block_for(wait))
+        if self.result is None and self.state.mode in ("paused", "waiting"):
+            self._dispatch(s.TimePassed(self.clock.now()))
+        if self.view and self.result is None:
+            self.view.tick(self.events.now(), self._cue_left(), s.seconds_left(self.state, self.timeline, self.clock.now()))
+
+    def _block_for(self, wait_seconds: float) -> float:
+        if self.source is not None or self.keys is not None or self.listener is not None:
+            return min(wait_seconds, self.block_seconds)
+        if self.view is not None and self.view.live:
+            return min(wait_seconds, LIVE_VIEW_BLOCK_SECONDS)
+        return wait_seconds
+
+    def _cue_left(self) -> float:
+        if self.cue_deadline is None:
+            return 0.0
+        return max(0.0, self.cue_deadline - self.clock.now())
+
+    # -- input -------------------------------------------------------------------
+    def _read_block(self, seconds: float) -> list[Heard]:
+        """Wait one block: read the microphone (or sleep), return what was heard in it."""
+        heard: list[Heard] = []
+        if self.source is not None:
+            chunk = self.source.read(seconds)
+            if chunk is None:
+                self.events.emit("input-ended", source="microphone")
+                self.source = None
+                if self.keys is None:
+                    self._dispatch(s.InputEnded(self.clock.now()))
+            elif self.listener is not None:
+                heard.extend(self.listener.feed(chunk, self.sink.is_playing()))
+        else:
+            self.clock.sleep(seconds)
+        if self.keys is not None:
+            heard.extend(self.keys.poll())
+        return heard
+
+    def _listen(self, seconds: float) -> None:
+        for heard in self._read_block(seconds):
+            if self.result is not None:
+                break
+            self._log_heard(heard)
+            self._dispatch(s.CommandHeard(heard, self.clock.now()))
+
+    def _log_heard(self, heard: Heard) -> None:
+        self.events.emit("command-heard", command=heard.command, value=heard.value, text=heard.text,
+                         confidence=round(heard.confidence, 3), source=heard.source,
+                         audio_start=_opt_round(heard.audio_start_seconds),
+                         audio_end=_opt_round(heard.audio_end_seconds))
+        if self.view:
+            self.view.heard(heard, self.events.now())
+
+    def _set_context(self, name: str) -> None:
+        for target in (self.listener, self.keys):
+            if target is not None and hasattr(target, "set_context"):
+                target.set_context(name)
+
+    # -- effects -----------------------------------------------------------------
+    def _dispatch(self, event: s.Event) -> None:
+        self.state, effects = s.transition(self.state, event, self.timeline)
+        for effect in effects:
+            self._execute(effect)
+
+    def _execute(self, effect: s.Effect) -> None:
+        if isinstance(effect, s.CancelAudio):
+            self.sink.cancel()
+            self.events.emit("audio-cancelled", reason=effect.reason, cue_index=self.cue_index)
+            self._end_cue("cancelled")
+        elif isinstance(effect, s.StartCue):
+            self._start_cue(effect)
+        elif isinstance(effect, s.Say):
+            self._speak(effect.text, effect.purpose)
+        elif isinstance(effect, s.StartTriage):
+            self._triage(effect.report)
+        elif isinstance(effect, s.End):
+            self._finish(effect.reason)
+        elif isinstance(effect, s.LogEvent):
+            self.events.emit(effect.type, **effect.fields)
+
+    def _start_cue(self, effect: s.StartCue) -> None:
+        self._end_cue("skipped" if effect.reason in ("jump", "repeat") else "finished")
+        cue = self.timeline.cues[effect.index]
+        self.events.emit("cue-started", index=effect.index, kind=cue.kind, text=cue.text,
+                         purpose=cue.purpose, exercise_id=cue.exercise_id, seconds=effect.seconds,
+                         side=cue.side, set=cue.set_number, rep=cue.rep_number,
+                         **({"resumed_at": effect.offset_seconds} if effect.offset_seconds else {}))
+        if self.view:
+            self.view.cue_started(effect.index, cue, self.events.now(),
+                                  s.seconds_left(self.state, self.timeline, self.clock.now()))
+        seconds = effect.seconds
+        if cue.kind in ("say", "count", "listen") and cue.text and effect.offset_seconds == 0:
+            seconds = max(seconds, self._play(cue.text, seconds if cue.kind != "listen" else None))
+        self.cue_index = effect.index
+        self.cue_deadline = self.clock.now() + seconds
+
+    def _end_cue(self, reason: str) -> None:
+        if self.cue_index is not None:
+            self.events.emit("cue-ended", index=self.cue_index, reason=reason)
+        self.cue_index = None
+        self.cue_deadline = None
+
+    def _play(self, text: str, estimate_seconds: float | None = None) -> float:
+        """Start speaking ``text``; return its length in seconds."""
+        if self.speaker is None:
+            seconds = estimate_seconds if estimate_seconds is not None else estimate_speech_seconds(text)
+            if isinstance(self.sink, NullSink):
+                self.sink.play_seconds(seconds)
+            return seconds
+        pcm = self.speaker.pcm(text)
+        if self.listener is not None:
+            self.listener.note_playback(text, pcm, self.events.now())
+        self.sink.play(pcm)
+        return len(pcm) / SAMPLE_WIDTH_BYTES / self.sink.rate_hz
+
+    def _speak(self, text: str, purpose: str) -> float:
+        """Speech outside the timeline (messages, help, triage): printed and played."""
+        if self.view:
+            self.view.said(text, self.events.now())
+        self.events.emit("said", text=text, purpose=purpose)
+        return self._play(text)
+
+    def _wait_speech(self, collect: bool) -> None:
+        """Wait until the sink is quiet, listening; 'stop' or 'pain' cut the speech short."""
+        limit = self.clock.now() + END_SPEECH_MAX_SECONDS
+        while self.sink.is_playing() and self.clock.now() < limit:
+            for heard in self._read_block(self.block_seconds):
+                if not collect:
+                    continue
+                self._log_heard(heard)
+                self.pending_heard.append(heard)
+                if heard.command in s.URGENT_COMMANDS:
+                    self.sink.cancel()
+                    self.events.emit("audio-cancelled", reason=heard.command, cue_index=None)
+                    return
+
+    def _finish(self, reason: str) -> None:
+        if self.result is not None:
+            return
+        self._end_cue("ended")
+        if reason != "interrupted":
+            self._wait_speech(collect=False)
+        self.events.emit("session-ended", reason=reason)
+        if self.view:
+            self.view.session_ended(reason, self.events.now())
+        self.result = RunResult(reason, exit_code_for(reason))
+
+    def _triage(self, report: PainReport) -> None:
+        assert self.on_pain is not None
+        self._end_cue("cancelled")
+        self.pending_heard.clear()
+        try:
+            result = self.on_pain(_Dialog(self), report)
+        except Exception as error:  # a failing triage must still leave the person safe
+            self.events.emit("triage-error", error=f"{type(error).__name__}: {error}")
+            self._speak(s.PAIN_TEXT, "pain")
+            result = TriageResult("incomplete", "end", reasons=("triage-error",))
+        finally:
+            self._set_context("session")
+            self.pending_heard.clear()
+        self._dispatch(s.TriageFinished(result, self.clock.now()))
+
+
+class _Dialog:
+    """DialogIO over the runner's own sink, speaker, microphone, listener and keys."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def say(self, text: str) -> None:
+        self.runner._speak(text, "triage")
+        self.runner._wait_speech(collect=True)
+
+    def ask(self, text: str, context: str, timeout_seconds: float) -> Heard | None:
+        r = self.runner
+        r._set_context(context)
+        if not r.pending_heard:
+            self.say(text)
+        if r.pending_heard:
+            return r.pending_heard.pop(0)
+        deadline = r.clock.now() + timeout_seconds
+        while r.clock.now() < deadline - 1e-9:
+            wait = deadline - r.clock.now()
+            block = min(wait, r.block_seconds) if (r.source or r.keys or r.listener) else wait
+            heard = r._read_block(block)
+            if heard:
+                for h in heard:
+                    r._log_heard(h)
+                r.pending_heard.extend(heard[1:])
+                return heard[0]
+        return None
+
+    def log(self, event_type: str, **fields: Any) -> None:
+        self.runner.events.emit(event_type, **fields)
+
+
+def _opt_round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

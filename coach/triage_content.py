@@ -1,0 +1,465 @@
+"""Load content/triage.yaml into plain data and check it, naming file, line and field.
+
+Triage wording is safety content: besides the shape of the file, the lint rules of
+the clinical research (section 8.4) are enforced here, so a question without a
+source, a jargon word or a script without the disclaimer never reaches a user.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from coach.errors import ContentError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from coach.yamlnodes import Fields, Problems, line_of, load_document
+
+TIERS: tuple[str, ...] = ("characterise", "A", "B1", "B2")
+ROUTE_OF_TIER: dict[str, str] = {"characterise": "none", "A": "a", "B1": "b1", "B2": "b2"}
+FLAGS: tuple[str, ...] = ("cancer_history", "fracture_risk", "immune_risk", "hip_replacement", "pregnant", "under_16")
+OUTCOMES: tuple[str, ...] = ("a", "a-unconfirmed", "incomplete", "b1", "b2", "b2-end", "c")
+SAFETY_NET_OUTCOMES: tuple[str, ...] = ("incomplete", "b1", "b2", "b2-end", "c")
+LINES: tuple[str, ...] = ("halt", "instruction", "privacy", "not_understood", "rest", "resume_prompt",
+                          "session_ended", "ces_line", "safety_net", "disclaimer", "profile_intro")
+PLACEHOLDERS: frozenset[str] = frozenset({"emergency_number", "urgent_line", "reason", "ces_line", "signs"})
+REQUIRED_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "a": ("emergency_number", "reason", "ces_line"),
+    "a-unconfirmed": ("emergency_number", "signs"),
+    "incomplete": ("emergency_number", "signs"),
+    "b1": ("urgent_line",),
+}
+CHARACTERISE_IDS: tuple[str, ...] = ("S1", "S2", "S2R")
+BANNED_WORDS: tuple[str, ...] = ("incontinence", "saddle", "sciatica", "perineum")
+MAX_QUESTION_WORDS = 20
+DEFAULT_PATH = Path("triage.yaml")
+
+_TOP_KEYS = ("schema_version", "default_locale", "locales", "lines", "answers", "pain_rules",
+             "recheck", "questions", "outcomes", "profile", "sources")
+_QUESTION_KEYS = ("id", "tier", "context", "text", "clarifier", "sign", "route", "requires", "reason",
+                  "sources", "intimate", "ces", "session_action")
+
+
+@dataclass(frozen=True)
+class Localized:
+    """Text for each locale; the key "*" holds text shared by every locale."""
+
+    texts: Mapping[str, str]
+
+    def get(self, locale: str) -> str:
+        if locale in self.texts:
+            return self.texts[locale]
+        if "*" in self.texts:
+            return self.texts["*"]
+        return next(iter(self.texts.values()))
+
+    def all(self) -> tuple[str, ...]:
+        return tuple(self.texts.values())
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    tier: str
+    text: Localized
+    route: str
+    reason: str
+    sources: tuple[str, ...]
+    context: str = "yesno"
+    clarifier: Localized | None = None
+    sign: Localized | None = None
+    requires: str | None = None
+    intimate: bool = False
+    ces: bool = False
+    session_action: str | None = None
+
+
+@dataclass(frozen=True)
+class Locale:
+    id: str
+    name: str
+    emergency_number: str
+    urgent_line: str
+
+
+@dataclass(frozen=True)
+class PainRules:
+    scale_max: int
+    rise_stops_exercise: int
+    severe_at_least: int
+    rest_seconds: float
+    resume_within: int
+
+
+@dataclass(frozen=True)
+class Recheck:
+    id: str
+    text: Localized
+    still_ask: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProfileQuestion:
+    id: str
+    text: Localized
+    sets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProfileAdvice:
+    flag: str
+    blocks_programme: bool
+    script: Localized
+
+
+@dataclass(frozen=True)
+class TriageContent:
+    path: str
+    default_locale: str
+    locales: Mapping[str, Locale]
+    lines: Mapping[str, Localized]
+    low_confidence_no_below: float
+    timeout_seconds: float
+    pain_rules: PainRules
+    recheck: Recheck
+    questions: tuple[Question, ...]
+    outcomes: Mapping[str, Localized]
+    profile_questions: tuple[ProfileQuestion, ...]
+    profile_advice: Mapping[str, ProfileAdvice]
+    sources: Mapping[str, tuple[str, str]]
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def line(self, key: str, locale: str) -> str:
+        return self.lines[key].get(locale)
+
+    def locale(self, locale_id: str | None) -> Locale:
+        return self.locales[locale_id or self.default_locale]
+
+
+def default_triage_path(content_dir: Path) -> Path:
+    return Path(content_dir) / DEFAULT_PATH
+
+
+def load_triage(path: str | Path) -> TriageContent:
+    """Read, check and lint; raise ContentError listing every problem."""
+    problems = Problems()
+    content = _read(path, problems)
+    problems.raise_if_any()
+    assert content is not None
+    return content
+
+
+def check_triage(path: str | Path) -> list[str]:
+    """Every problem line (empty when the file is fine)."""
+    try:
+        load_triage(path)
+    except ContentError as error:
+        return list(error.problems)
+    return []
+
+
+# -- reading -------------------------------------------------------------------
+
+class _Reader:
+    def __init__(self, top: Fields, locales: tuple[str, ...]) -> None:
+        self.top = top
+        self.locales = locales
+        self.source_uses: list[tuple[Fields, str, tuple[str, ...]]] = []
+
+    def localized(self, fields: Fields, key: str, required: bool = True) -> Localized | None:
+        node = fields.node(key)
+        if node is None:
+            if required:
+                fields.problem(key, "required field is missing")
+            return None
+        if fields.value(key) is None or isinstance(fields.value(key), str):
+            text = fields.required_str(key)
+            return Localized({"*": text}) if text else None
+        inner = fields.mapping(key)
+        if inner is None:
+            return None
+        texts: dict[str, str] = {}
+        for locale in inner.keys():
+            if locale not in self.locales:
+                inner.problem(locale, f"unknown locale; expected one of {', '.join(self.locales)}")
+            text = inner.required_str(locale)
+            if text:
+                texts[locale] = text
+        for locale in self.locales:
+            if locale not in inner.keys():
+                inner.problem_at(inner.line, inner.name(locale), "text for this locale is missing")
+        return Localized(texts) if texts else None
+
+    def sources(self, fields: Fields) -> tuple[str, ...]:
+        keys = fields.required_str_list("sources", min_items=1)
+        self.source_uses.append((fields, "sources", keys))
+        return keys
+
+
+def _read(path: str | Path, problems: Problems) -> TriageContent | None:
+    try:
+        document = load_document(path)
+    except ContentError as error:
+        problems.extend(error.problems)
+        return None
+    top = document.fields(problems)
+    top.reject_unknown(_TOP_KEYS)
+    top.number("schema_version", 1, 1, "versions", integer=True, required=True)
+    locales = _read_locales(top)
+    default_locale = top.required_str("default_locale")
+    if default_locale and locales and default_locale not in locales:
+        top.problem("default_locale", f"not one of the locales ({', '.join(locales)})")
+    reader = _Reader(top, tuple(locales))
+    lines = _read_text_map(reader, top.mapping("lines"), LINES)
+    answers = top.mapping("answers")
+    low_no = answers.number("low_confidence_no_below", 0, 1, "confidence", required=True) if answers else None
+    timeout = answers.number("timeout_seconds", 1, 60, "seconds", required=True) if answers else None
+    if answers:
+        reader.sources(answers)
+    pain = _read_pain_rules(reader, top.mapping("pain_rules"))
+    questions = _read_questions(reader, top)
+    recheck = _read_recheck(reader, top.mapping("recheck"), questions)
+    outcomes = _read_outcomes(reader, top.mapping_of_mappings("outcomes"), top)
+    profile_questions, advice = _read_profile(reader, top.mapping("profile"))
+    sources = _read_sources(top)
+    for fields, key, keys in reader.source_uses:
+        for index, name in enumerate(keys):
+            if name not in sources:
+                fields.problem(key, f"source '{name}' (item {index}) is not in the sources map")
+    if problems or None in (default_locale, low_no, timeout, pain, recheck):
+        return None  # lint needs a complete file; structure problems come first
+    content = TriageContent(
+        path=document.path, default_locale=default_locale, locales=locales, lines=lines,
+        low_confidence_no_below=float(low_no), timeout_seconds=float(timeout), pain_rules=pain,
+        recheck=recheck, questions=tuple(q for q, _ in questions), outcomes=outcomes,
+        profile_questions=profile_questions, profile_advice=advice, sources=sources)
+    _lint(content, questions, top)
+    return content
+
+
+def _read_locales(top: Fields) -> dict[str, Locale]:
+    result: dict[str, Locale] = {}
+    for locale_id, fields in top.mapping_of_mappings("locales").items():
+        fields.reject_unknown(("name", "emergency_number", "urgent_line"))
+        name = fields.required_str("name")
+        emergency = fields.required_str("emergency_number")
+        urgent = fields.required_str("urgent_line")
+        if emergency and not emergency.isdigit():
+            fields.problem("emergency_number", f"expected digits, got '{emergency}'")
+        if name and emergency and urgent:
+            result[locale_id] = Locale(locale_id, name, emergency, urgent)
+    return result
+
+
+def _read_text_map(reader: _Reader, fields: Fields | None, required: tuple[str, ...]) -> dict[str, Localized]:
+    if fields is None:
+        return {}
+    fields.reject_unknown(required)
+    result: dict[str, Localized] = {}
+    for key in required:
+        text = reader.localized(fields, key)
+        if text:
+            result[key] = text
+    return result
+
+
+def _read_pain_rules(reader: _Reader, fields: Fields | None) -> PainRules | None:
+    if fields is None:
+        return None
+    fields.reject_unknown(("scale_max", "rise_stops_exercise", "severe_at_least", "rest_seconds",
+                           "resume_within", "sources"))
+    values = (
+        fields.number("scale_max", 10, 10, "points", integer=True, required=True),
+        fields.number("rise_stops_exercise", 1, 10, "points", integer=True, required=True),
+        fields.number("severe_at_least", 1, 10, "points", integer=True, required=True),
+        fields.number("rest_seconds", 0, 600, "seconds", required=True),
+        fields.number("resume_within", 0, 10, "points", integer=True, required=True),
+    )
+    reader.sources(fields)
+    return None if None in values else PainRules(*values)
+
+
+def _read_questions(reader: _Reader, top: Fields) -> list[tuple[Question, Fields]]:
+    result: list[tuple[Question, Fields]] = []
+    seen: dict[str, int] = {}
+    for fields in top.list_of_mappings("questions"):
+        fields.reject_unknown(_QUESTION_KEYS)
+        qid = fields.required_str("id")
+        if qid in seen:
+            fields.problem("id", f"duplicate question id (first at line {seen[qid]})")
+        elif qid:
+            seen[qid] = fields.value_line("id")
+        tier = fields.enum("tier", TIERS)
+        route = fields.enum("route", ("none", "a", "b1", "b2"))
+        text = reader.localized(fields, "text")
+        question = Question(
+            id=qid or "", tier=tier or "", text=text or Localized({"*": ""}), route=route or "",
+            reason=fields.required_str("reason") or "", sources=reader.sources(fields),
+            context=fields.enum("context", ("yesno", "number"), required=False, default="yesno") or "yesno",
+            clarifier=reader.localized(fields, "clarifier", required=False),
+            sign=reader.localized(fields, "sign", required=False),
+            requires=fields.enum("requires", FLAGS, required=False),
+            intimate=bool(fields.boolean("intimate", default=False)),
+            ces=bool(fields.boolean("ces", default=False)),
+            session_action=fields.enum("session_action", ("end", "skip-exercise"), required=False))
+        result.append((question, fields))
+    return result
+
+
+def _read_recheck(reader: _Reader, fields: Fields | None,
+                  questions: list[tuple[Question, Fields]]) -> Recheck | None:
+    if fields is None:
+        return None
+    fields.reject_unknown(("id", "text", "still_ask", "sources"))
+    tier_a = {q.id for q, _ in questions if q.tier == "A"}
+    still = fields.required_str_list("still_ask")
+    for index, qid in enumerate(still):
+        if qid not in tier_a:
+            fields.problem("still_ask", f"item {index} '{qid}' is not a tier-A question")
+    qid, text = fields.required_str("id"), reader.localized(fields, "text")
+    reader.sources(fields)
+    return Recheck(qid, text, still) if qid and text else None
+
+
+def _read_outcomes(reader: _Reader, outcomes: dict[str, Fields], top: Fields) -> dict[str, Localized]:
+    result: dict[str, Localized] = {}
+    for name, fields in outcomes.items():
+        if name not in OUTCOMES:
+            fields.problem_at(fields.line, fields.prefix, f"unknown outcome; expected one of {', '.join(OUTCOMES)}")
+        fields.reject_unknown(("script", "sources"))
+        script = reader.localized(fields, "script")
+        reader.sources(fields)
+        if script:
+            result[name] = script
+    for name in OUTCOMES:
+        if name not in outcomes and top.has("outcomes"):
+            top.problem("outcomes", f"outcome '{name}' is missing")
+    return result
+
+
+def _read_profile(reader: _Reader, fields: Fields | None) -> tuple[tuple[ProfileQuestion, ...], dict[str, ProfileAdvice]]:
+    if fields is None:
+        return (), {}
+    fields.reject_unknown(("questions", "advice"))
+    questions: list[ProfileQuestion] = []
+    for item in fields.list_of_mappings("questions"):
+        item.reject_unknown(("id", "text", "sets", "sources"))
+        qid, text = item.required_str("id"), reader.localized(item, "text")
+        sets = item.required_str_list("sets", choices=FLAGS)
+        reader.sources(item)
+        if qid and text and sets:
+            questions.append(ProfileQuestion(qid, text, sets))
+    advice: dict[str, ProfileAdvice] = {}
+    for flag, item in fields.mapping_of_mappings("advice").items():
+        if flag not in FLAGS:
+            item.problem_at(item.line, item.prefix, f"unknown profile flag; expected one of {', '.join(FLAGS)}")
+        item.reject_unknown(("blocks_programme", "script", "sources"))
+        blocks = item.boolean("blocks_programme", required=True)
+        script = reader.localized(item, "script")
+        reader.sources(item)
+        if blocks is not None and script:
+            advice[flag] = ProfileAdvice(flag, blocks, script)
+    return tuple(questions), advice
+
+
+def _read_sources(top: Fields) -> dict[str, tuple[str, str]]:
+    result: dict[str, tuple[str, str]] = {}
+    for key, fields in top.mapping_of_mappings("sources").items():
+        fields.reject_unknown(("title", "address"))
+        title, address = fields.required_str("title"), fields.required_str("address")
+        if title and address:
+            result[key] = (title, address)
+    return result
+
+
+# -- lint (section 8.4) -----------------------------------------------------------
+
+_WORD = re.compile(r"[a-z]+")
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _lint(content: TriageContent, questions: list[tuple[Question, Fields]], top: Fields) -> None:
+    _lint_questions(content, questions)
+    _lint_spoken(top)
+    disclaimer = content.lines["disclaimer"]
+    safety_net = content.lines["safety_net"]
+    outcomes = top.mapping("outcomes")
+    for name, script in content.outcomes.items():
+        field = outcomes.mapping(name)
+        for locale in content.locales:
+            text = script.get(locale)
+            if not text.rstrip().endswith(disclaimer.get(locale)):
+                field.problem("script", f"{locale}: must end with the disclaimer line")
+            if name in SAFETY_NET_OUTCOMES and safety_net.get(locale) not in text:
+                field.problem("script", f"{locale}: must contain the safety-net line")
+            used = placeholders(text)
+            for unknown in sorted(used - PLACEHOLDERS):
+                field.problem("script", f"{locale}: unknown placeholder {{{unknown}}}")
+            for needed in REQUIRED_PLACEHOLDERS.get(name, ()):
+                if needed not in used:
+                    field.problem("script", f"{locale}: needs the placeholder {{{needed}}}")
+    advice = top.mapping("profile").mapping("advice")
+    for flag, item in content.profile_advice.items():
+        for locale in content.locales:
+            if not item.script.get(locale).rstrip().endswith(disclaimer.get(locale)):
+                advice.mapping(flag).problem("script", f"{locale}: must end with the disclaimer line")
+
+
+def _lint_questions(content: TriageContent, questions: list[tuple[Question, Fields]]) -> None:
+    ids = {q.id for q, _ in questions}
+    for needed in CHARACTERISE_IDS:
+        if needed not in ids:
+            top_line = questions[0][1] if questions else None
+            if top_line:
+                top_line.problem_at(top_line.line, "questions", f"question {needed} is missing")
+    last_rank = 0
+    for question, fields in questions:
+        rank = TIERS.index(question.tier)
+        if rank < last_rank:
+            fields.problem("tier", f"{question.id} is tier {question.tier} after a tier {TIERS[last_rank]} question;"
+                           " order most urgent first")
+        last_rank = max(last_rank, rank)
+        if question.route != ROUTE_OF_TIER[question.tier]:
+            fields.problem("route", f"tier {question.tier} questions route to {ROUTE_OF_TIER[question.tier]}")
+        if question.tier == "A" and question.sign is None:
+            fields.problem("sign", "tier-A questions need the sign spoken when an answer is missing")
+        if question.tier == "B2" and question.session_action is None:
+            fields.problem("session_action", "tier-B2 questions need end or skip-exercise")
+        for key, text in (("text", question.text), ("clarifier", question.clarifier)):
+            for sentence in (text.all() if text else ()):
+                words = len(sentence.split())
+                if words > MAX_QUESTION_WORDS:
+                    fields.problem(key, f"{words} words; at most {MAX_QUESTION_WORDS}")
+
+
+def _lint_spoken(top: Fields) -> None:
+    """Banned jargon anywhere a user could hear it."""
+    for line, field, text in _strings(top.mapping_node, ""):
+        if field.startswith("sources") or field.endswith(".sources") or ".sources[" in field:
+            continue
+        for word in _WORD.findall(text.lower()):
+            if word in BANNED_WORDS:
+                top.problem_at(line, field, f"jargon '{word}': use plain words")
+
+
+def _strings(node: Node, field: str) -> Iterator[tuple[int, str, str]]:
+    if isinstance(node, ScalarNode) and node.tag.endswith(":str"):
+        yield line_of(node), field, node.value
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _strings(item, f"{field}[{index}]")
+    elif isinstance(node, MappingNode):
+        for key, value in node.value:
+            name = f"{field}.{key.value}" if field else str(key.value)
+            yield from _strings(value, name)

@@ -1,0 +1,180 @@
+"""pyttsx3 speech (espeak-ng on Linux, SAPI5 on Windows, NSSpeechSynthesizer on macOS).
+
+pyttsx3 keeps process-wide engine state, prints to stdout and is known to hang
+on a later ``runAndWait`` with some drivers. So rendering happens in one
+long-lived worker subprocess (``python -m coach.tts.pyttsx3 --worker``) spoken
+to over pipes: the coach's own process never touches the engine, a hung render
+is killed after a timeout and the worker restarted. Output is always
+``save_to_file`` to a temporary WAV, never live speech.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from coach.audio import SAMPLE_RATE_HZ
+from coach.audio.wav import read_wav
+from coach.errors import CoachError
+
+DEFAULT_RATE_WPM = 160
+RENDER_TIMEOUT_SECONDS = 30.0
+STARTUP_TIMEOUT_SECONDS = 20.0
+
+
+class SpeechEngineError(CoachError):
+    """The speech engine failed or is missing."""
+
+
+class Pyttsx3Synthesizer:
+    """Renders text to 16 kHz mono int16 through a pyttsx3 worker process."""
+
+    engine = "pyttsx3"
+    rate_hz = SAMPLE_RATE_HZ
+
+    def __init__(self, voice: str = "", rate_wpm: int = DEFAULT_RATE_WPM, volume: float = 1.0,
+                 timeout_seconds: float = RENDER_TIMEOUT_SECONDS) -> None:
+        self.voice = voice              # pyttsx3 voice id; "" = the engine's default
+        self.rate_wpm = int(rate_wpm)
+        self.volume = float(volume)
+        self.renders = 0                # synthesize() calls that reached the engine
+        self._timeout_seconds = timeout_seconds
+        self._worker: subprocess.Popen[str] | None = None
+        self._dir = Path(tempfile.mkdtemp(prefix="coach-tts-"))
+
+    def synthesize(self, text: str) -> bytes:
+        if not text.strip():
+            return b""
+        self.renders += 1
+        path = self._dir / f"{self.renders}.wav"
+        request = {"text": text, "path": str(path), "voice": self.voice,
+                   "rate_wpm": self.rate_wpm, "volume": self.volume}
+        try:
+            reply = self._ask(request)
+        except SpeechEngineError:
+            self._stop_worker()          # a hang or crash: one retry on a fresh worker
+            reply = self._ask(request)
+        if not reply.get("ok"):
+            raise SpeechEngineError("tts-failed", f"pyttsx3 could not render {text[:40]!r}: {reply.get('error')}")
+        try:
+            return read_wav(path)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def voices(self) -> list[dict[str, str]]:
+        """Voice ids and names the engine offers."""
+        return list(self._ask({"list_voices": True}).get("voices", []))
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        worker = self._ensure_worker()
+        assert worker.stdin is not None and worker.stdout is not None
+        try:
+            worker.stdin.write(json.dumps(request) + "\n")
+            worker.stdin.flush()
+        except (BrokenPipeError, OSError) as error:
+            raise SpeechEngineError("tts-worker", f"pyttsx3 worker died: {error}") from error
+        line = _read_line(worker.stdout, self._timeout_seconds)
+        if line is None:
+            self._stop_worker()
+            raise SpeechEngineError("tts-timeout", f"pyttsx3 did not answer within {self._timeout_seconds:.0f} s")
+        return dict(json.loads(line))
+
+    def _ensure_worker(self) -> subprocess.Popen[str]:
+        if self._worker is not None and self._worker.poll() is None:
+            return self._worker
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        self._worker = subprocess.Popen(
+            [sys.executable, "-m", "coach.tts.pyttsx3", "--worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, bufsize=1, env=env,
+        )
+        assert self._worker.stdout is not None
+        ready = _read_line(self._worker.stdout, STARTUP_TIMEOUT_SECONDS)
+        status = json.loads(ready) if ready else {"ok": False, "error": "no answer"}
+        if not status.get("ok"):
+            self._stop_worker()
+            raise SpeechEngineError("tts-unavailable", f"pyttsx3 cannot start: {status.get('error')}")
+        return self._worker
+
+    def _stop_worker(self) -> None:
+        if self._worker is None:
+            return
+        worker, self._worker = self._worker, None
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait(timeout=5)
+        for stream in (worker.stdin, worker.stdout):
+            if stream is not None:
+                stream.close()
+
+    def close(self) -> None:
+        self._stop_worker()
+        for leftover in self._dir.glob("*"):
+            leftover.unlink(missing_ok=True)
+        self._dir.rmdir()
+
+    def __del__(self) -> None:
+        try:
+            self._stop_worker()
+        except Exception:
+            pass
+
+
+def _read_line(stream: IO[str], timeout_seconds: float) -> str | None:
+    """One line from a pipe, or None after the timeout or at end of file."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        if not selector.select(timeout_seconds):
+            return None
+    line = stream.readline()
+    return line or None
+
+
+def _worker_main() -> int:
+    """Serve render requests, one JSON line in and one out. stdout is reserved for replies."""
+    replies = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)                 # pyttsx3 prints "Audio saved to ..." on stdout
+    try:
+        import pyttsx3
+
+        engine = pyttsx3.init()
+    except Exception as error:  # missing driver or espeak library
+        replies.write(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}) + "\n")
+        return 1
+    replies.write(json.dumps({"ok": True}) + "\n")
+    known_voices = {str(v.id) for v in engine.getProperty("voices")}
+    current: dict[str, Any] = {}
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            if request.get("list_voices"):
+                voices = [{"id": str(v.id), "name": str(v.name)} for v in engine.getProperty("voices")]
+                replies.write(json.dumps({"ok": True, "voices": voices}) + "\n")
+                continue
+            if request["voice"] and known_voices and request["voice"] not in known_voices:
+                english = sorted(v for v in known_voices if "/en" in v)[:6]
+                raise ValueError(f"unknown voice {request['voice']!r} (English voices: {', '.join(english)})")
+            settings = {"voice": request["voice"] or None, "rate": request["rate_wpm"], "volume": request["volume"]}
+            for name, value in settings.items():
+                if value is not None and current.get(name) != value:
+                    engine.setProperty(name, value)
+                    current[name] = value
+            engine.save_to_file(request["text"], request["path"])
+            engine.runAndWait()
+            ok = Path(request["path"]).is_file() and Path(request["path"]).stat().st_size > 44
+            replies.write(json.dumps({"ok": ok, "error": "" if ok else "no audio written"}) + "\n")
+        except Exception as error:
+            replies.write(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}) + "\n")
+    return 0
+
+
+if __name__ == "__main__" and "--worker" in sys.argv:
+    sys.exit(_worker_main())

@@ -1,0 +1,485 @@
+"""Read YAML content with the line of every key and value, collecting problems.
+
+Content authors need errors that name file, line and field, and a malformed file
+must never end in a traceback. PyYAML's node API (``yaml.compose``) keeps the
+marks that ``yaml.safe_load`` throws away, so this module reads nodes and checks
+them field by field, recording one line per problem::
+
+    content/exercises/pelvic-tilt.yaml:7: hold_seconds: expected a number of seconds from 1 to 600, got '-seven'
+
+API
+---
+``Problems()``
+    Collector of problem lines. ``add(path, line, field, message)``, ``extend``,
+    ``lines`` (list of str), ``len()``/``bool()``, ``raise_if_any()`` (raises
+    ``coach.errors.ContentError(lines)``).
+
+``load_document(path) -> Document``
+    Parses one file. Raises ``ContentError`` with one line ``path:line: yaml: ...``
+    for unreadable files, bytes that are not UTF-8, YAML syntax errors (tabs get
+    a hint), an empty file, or a top level that is not a mapping.
+``read_document(path, problems) -> Document | None``
+    The same, but records the line in ``problems`` and returns None.
+``display_path(path) -> str``
+    The path relative to the working directory when it is under it, else as given.
+
+``Document(path, root)``: ``path`` is the display path, ``root`` the MappingNode;
+``doc.fields(problems) -> Fields`` over the top-level mapping (call it once per
+document: duplicate keys are reported when a ``Fields`` is made).
+
+``Fields`` wraps one mapping node. Field names in messages are dotted paths from
+the top of the file, with 0-based list indexes: ``items[2].reps``. Every reader
+records a problem and returns None (or an empty tuple/list) when the value is
+missing or wrong, so a caller can keep going and report everything at once.
+
+- ``has(key)``, ``keys()``, ``line`` (line of the mapping), ``key_line(key)``,
+  ``value_line(key)``, ``name(key)`` (dotted field name), ``where(key=None)``
+  (``"path:line"``), ``node(key)`` (raw node or None), ``value(key)`` (plain
+  Python value, aliases resolved, or None).
+- ``required_str(key)`` / ``optional_str(key, default=None)``: non-empty text
+  (numbers, booleans and nulls are not text).
+- ``required_str_list(key, min_items=1, choices=None)`` /
+  ``optional_str_list(key, choices=None)``: a list of non-empty texts, returned
+  as a tuple; a single text where a list is expected is a problem.
+- ``boolean(key, required=False, default=None)``.
+- ``number(key, low, high, unit_phrase, integer=False, required=False)``:
+  int or float within [low, high]; booleans, text and NaN are rejected.
+- ``number_or_range(key, low, high, unit_phrase, integer=False, required=False)``:
+  a number or a two-item list ``[low, high]`` with low <= high; returns a
+  ``(low, high)`` tuple (a single number gives ``(n, n)``). At most one
+  problem per field: on the bad end (``hold_seconds[1]``) or on the whole list.
+- ``enum(key, choices, required=True, default=None)``.
+- ``mapping(key, required=True) -> Fields | None``.
+- ``list_of_mappings(key, required=True, min_items=1) -> list[Fields]``.
+- ``mapping_of_mappings(key, required=True) -> dict[str, Fields]``.
+- ``reject_unknown(allowed_keys)``: one problem per key not allowed.
+- ``problem(key, message)``: record your own check (a lint rule, a bad
+  reference) at the key's value line (the mapping line if the key is absent).
+  ``problem_at(line, field, message)`` for anything else.
+
+Attributes: ``path`` (display path), ``prefix`` (this mapping's dotted name,
+"" at the top), ``problems`` (the shared ``Problems``), ``mapping_node``.
+
+Node helpers: ``line_of(node)`` (1-based line), ``to_python(node)`` (plain
+value), ``describe(node)`` (how a wrong value reads after "got").
+
+``unit_phrase`` reads after "a number of": ``"seconds"`` gives "expected a number
+of seconds from 1 to 600"; with ``integer=True`` it is "a whole number of ...".
+
+Anchors and aliases work (an alias reports the anchor's line); merge keys
+(``<<: *base``) are merged, explicit keys winning. Duplicate keys are problems.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from coach.errors import ContentError
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
+_MERGE = _TAG + "merge"
+_MAX_SHOWN_CHARS = 40
+
+
+class Problems:
+    """Problem lines collected across files, reported together."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, path: str, line: int | None, field: str, message: str) -> None:
+        where = f"{path}:{line}" if line else path
+        self.lines.append(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+    def extend(self, lines: Iterable[str]) -> None:
+        self.lines.extend(lines)
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise ContentError(list(self.lines))
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def __iter__(self):
+        return iter(self.lines)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    given = os.fspath(path)
+    absolute = os.path.abspath(given)
+    cwd = os.getcwd()
+    if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(absolute, cwd)
+    return given
+
+
+def line_of(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def to_python(node: Node) -> Any:
+    """Plain Python value of a node (dicts, lists, str, int, float, bool, None)."""
+    return yaml.constructor.SafeConstructor().construct_document(node)
+
+
+def describe(node: Node) -> str:
+    """How a wrong value is shown after "got"."""
+    if isinstance(node, SequenceNode):
+        count = len(node.value)
+        return f"a list of {count} item{'' if count == 1 else 's'}" if count else "an empty list"
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if node.tag == _NULL and node.value in ("", "~", "null", "Null", "NULL"):
+        return "nothing"
+    shown = str(node.value)
+    if len(shown) > _MAX_SHOWN_CHARS:
+        shown = shown[: _MAX_SHOWN_CHARS - 3] + "..."
+    shown = shown.replace("\n", " ")
+    if node.tag == _STR and node.style in ("'", '"'):
+        return f"'{shown}' (text in quotes)"
+    return f"'{shown}'"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed file: its display path and top-level mapping node."""
+
+    path: str
+    root: MappingNode
+
+    def fields(self, problems: Problems) -> Fields:
+        return Fields(self.root, self.path, problems)
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[int, str]:
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        message = error.problem or "not valid YAML"
+        if error.context:
+            message = f"{message} ({error.context})"
+        lines = text.splitlines()
+        if "'\\t'" in message:
+            message = "found a tab character where YAML expects spaces; use spaces, not tabs"
+        elif line <= len(lines) and "\t" in lines[line - 1]:
+            message += "; this line has a tab: use spaces, not tabs"
+        return line, message
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text[: error.position].count("\n") + 1
+        return line, f"unacceptable character #x{error.character:04x}"
+    return 1, str(error).splitlines()[0] if str(error) else "not valid YAML"
+
+
+def load_document(path: str | os.PathLike[str]) -> Document:
+    shown = display_path(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise ContentError([f"{shown}: cannot read: {error.strerror or error}"]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        byte = data[error.start]
+        raise ContentError([f"{shown}:{line}: yaml: not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"]) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        line, message = _yaml_problem(error, text)
+        raise ContentError([f"{shown}:{line}: yaml: {message}"]) from None
+    except RecursionError:
+        raise ContentError([f"{shown}:1: yaml: nested too deeply"]) from None
+    if root is None:
+        raise ContentError([f"{shown}:1: yaml: the file is empty; expected a mapping of fields"])
+    if not isinstance(root, MappingNode):
+        raise ContentError([f"{shown}:{line_of(root)}: yaml: expected a mapping of fields at the top level, got {describe(root)}"])
+    return Document(shown, root)
+
+
+def read_document(path: str | os.PathLike[str], problems: Problems) -> Document | None:
+    try:
+        return load_document(path)
+    except ContentError as error:
+        problems.extend(error.problems)
+        return None
+
+
+class Fields:
+    """Typed, problem-recording access to one mapping node."""
+
+    def __init__(self, node: MappingNode, path: str, problems: Problems, prefix: str = "") -> None:
+        self.mapping_node = node
+        self.path = path
+        self.problems = problems
+        self.prefix = prefix
+        self.line = line_of(node)
+        self._pairs: dict[str, tuple[Node, Node]] = {}
+        merged: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                self._merge_into(merged, value_node)
+                continue
+            if not isinstance(key_node, ScalarNode) or key_node.tag != _STR:
+                self.problem_at(line_of(key_node), prefix, f"keys must be text, got {describe(key_node)}")
+                continue
+            key = key_node.value
+            if key in self._pairs:
+                first = line_of(self._pairs[key][0])
+                self.problem_at(line_of(key_node), self.name(key), f"duplicate key (first at line {first})")
+                continue
+            self._pairs[key] = (key_node, value_node)
+        for key, pair in merged.items():
+            self._pairs.setdefault(key, pair)
+
+    def _merge_into(self, merged: dict[str, tuple[Node, Node]], value: Node) -> None:
+        sources = value.value if isinstance(value, SequenceNode) else [value]
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                self.problem_at(line_of(source), self.name("<<"), f"can only merge mappings, got {describe(source)}")
+                continue
+            for key_node, value_node in source.value:
+                if isinstance(key_node, ScalarNode) and key_node.tag == _STR:
+                    merged.setdefault(key_node.value, (key_node, value_node))
+
+    # -- where things are ------------------------------------------------
+    def name(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def has(self, key: str) -> bool:
+        return key in self._pairs
+
+    def keys(self) -> list[str]:
+        return list(self._pairs)
+
+    def node(self, key: str) -> Node | None:
+        pair = self._pairs.get(key)
+        return pair[1] if pair else None
+
+    def key_line(self, key: str) -> int:
+        pair = self._pairs.get(key)
+        return line_of(pair[0]) if pair else self.line
+
+    def value_line(self, key: str) -> int:
+        pair = self._pairs.get(key)
+        return line_of(pair[1]) if pair else self.line
+
+    def where(self, key: str | None = None) -> str:
+        return f"{self.path}:{self.value_line(key) if key else self.line}"
+
+    def value(self, key: str) -> Any:
+        node = self.node(key)
+        return None if node is None else to_python(node)
+
+    # -- recording ---------------------------------------------------------
+    def problem_at(self, line: int, field: str, message: str) -> None:
+        self.problems.add(self.path, line, field, message)
+
+    def problem(self, key: str, message: str) -> None:
+        self.problem_at(self.value_line(key), self.name(key), message)
+
+    def _missing(self, key: str, required: bool) -> bool:
+        """True when the key is absent (recording a problem if it was required)."""
+        if key in self._pairs:
+            return False
+        if required:
+            self.problem_at(self.line, self.name(key), "required field is missing")
+        return True
+
+    # -- scalars -------------------------------------------------------------
+    def _text(self, node: Node, field: str) -> str | None:
+        if not isinstance(node, ScalarNode) or node.tag != _STR:
+            hint = " (put it in quotes if it is meant as text)" if isinstance(node, ScalarNode) and node.tag != _NULL else ""
+            self.problem_at(line_of(node), field, f"expected text, got {describe(node)}{hint}")
+            return None
+        if not node.value.strip():
+            self.problem_at(line_of(node), field, "expected text, got empty text")
+            return None
+        return node.value
+
+    def required_str(self, key: str) -> str | None:
+        if self._missing(key, True):
+            return None
+        return self._text(self._pairs[key][1], self.name(key))
+
+    def optional_str(self, key: str, default: str | None = None) -> str | None:
+        if self._missing(key, False):
+            return default
+        return self._text(self._pairs[key][1], self.name(key))
+
+    def _str_list(self, key: str, min_items: int, choices: Sequence[str] | None) -> tuple[str, ...]:
+        node = self._pairs[key][1]
+        if not isinstance(node, SequenceNode):
+            self.problem(key, f"expected a list of texts, got {describe(node)}")
+            return ()
+        if len(node.value) < min_items:
+            self.problem(key, f"expected at least {min_items} item{'s' if min_items > 1 else ''}, got {describe(node)}")
+            return ()
+        texts: list[str] = []
+        for index, item in enumerate(node.value):
+            field = f"{self.name(key)}[{index}]"
+            text = self._text(item, field)
+            if text is not None and choices is not None and text not in choices:
+                self.problem_at(line_of(item), field, f"expected one of {', '.join(choices)}, got {describe(item)}")
+                text = None
+            if text is not None:
+                texts.append(text)
+        return tuple(texts) if len(texts) == len(node.value) else ()
+
+    def required_str_list(self, key: str, min_items: int = 1, choices: Sequence[str] | None = None) -> tuple[str, ...]:
+        if self._missing(key, True):
+            return ()
+        return self._str_list(key, min_items, choices)
+
+    def optional_str_list(self, key: str, choices: Sequence[str] | None = None) -> tuple[str, ...]:
+        if self._missing(key, False):
+            return ()
+        return self._str_list(key, 0, choices)
+
+    def boolean(self, key: str, required: bool = False, default: bool | None = None) -> bool | None:
+        if self._missing(key, required):
+            return default
+        node = self._pairs[key][1]
+        if not isinstance(node, ScalarNode) or node.tag != _BOOL:
+            self.problem(key, f"expected true or false, got {describe(node)}")
+            return None
+        return bool(to_python(node))
+
+    def enum(self, key: str, choices: Sequence[str], required: bool = True, default: str | None = None) -> str | None:
+        if self._missing(key, required):
+            return default
+        node = self._pairs[key][1]
+        if not isinstance(node, ScalarNode) or node.tag != _STR or node.value not in choices:
+            self.problem(key, f"expected one of {', '.join(choices)}, got {describe(node)}")
+            return None
+        return node.value
+
+    # -- numbers -------------------------------------------------------------
+    @staticmethod
+    def _expected(low: float, high: float, unit_phrase: str, integer: bool) -> str:
+        kind = "a whole number" if integer else "a number"
+        return f"{kind} of {unit_phrase} from {_num(low)} to {_num(high)}"
+
+    def _number(self, node: Node, low: float, high: float, integer: bool) -> int | float | None:
+        if not isinstance(node, ScalarNode) or node.tag not in (_INT, _FLOAT):
+            return None
+        value = to_python(node)
+        if not math.isfinite(value):
+            return None
+        if integer:
+            if isinstance(value, float) and not value.is_integer():
+                return None
+            value = int(value)
+        return value if low <= value <= high else None
+
+    def number(self, key: str, low: float, high: float, unit_phrase: str,
+               integer: bool = False, required: bool = False) -> int | float | None:
+        if self._missing(key, required):
+            return None
+        node = self._pairs[key][1]
+        value = self._number(node, low, high, integer)
+        if value is None:
+            self.problem(key, f"expected {self._expected(low, high, unit_phrase, integer)}, got {describe(node)}")
+        return value
+
+    def number_or_range(self, key: str, low: float, high: float, unit_phrase: str,
+                        integer: bool = False, required: bool = False) -> tuple[int | float, int | float] | None:
+        if self._missing(key, required):
+            return None
+        node = self._pairs[key][1]
+        expected = self._expected(low, high, unit_phrase, integer)
+        if not isinstance(node, SequenceNode):
+            value = self._number(node, low, high, integer)
+            if value is None:
+                self.problem(key, f"expected {expected}, got {describe(node)}")
+                return None
+            return (value, value)
+        kind = "a whole number" if integer else "a number"
+        expected_range = f"{kind} or a range [low, high] of {unit_phrase} from {_num(low)} to {_num(high)}"
+        if len(node.value) != 2:
+            self.problem(key, f"expected {expected_range}, got {describe(node)}")
+            return None
+        ends = [self._number(item, low, high, integer) for item in node.value]
+        bad = [index for index, value in enumerate(ends) if value is None]
+        if len(bad) == 2:
+            self.problem(key, f"expected {expected_range}, got [{', '.join(_shown(item) for item in node.value)}]")
+            return None
+        if bad:
+            item = node.value[bad[0]]
+            self.problem_at(line_of(item), f"{self.name(key)}[{bad[0]}]", f"expected {expected}, got {describe(item)}")
+            return None
+        if ends[0] > ends[1]:
+            self.problem(key, f"range low end {_num(ends[0])} is above high end {_num(ends[1])}")
+            return None
+        return (ends[0], ends[1])
+
+    # -- nesting -------------------------------------------------------------
+    def mapping(self, key: str, required: bool = True) -> Fields | None:
+        if self._missing(key, required):
+            return None
+        node = self._pairs[key][1]
+        if not isinstance(node, MappingNode):
+            self.problem(key, f"expected a mapping of fields, got {describe(node)}")
+            return None
+        return Fields(node, self.path, self.problems, self.name(key))
+
+    def list_of_mappings(self, key: str, required: bool = True, min_items: int = 1) -> list[Fields]:
+        if self._missing(key, required):
+            return []
+        node = self._pairs[key][1]
+        if not isinstance(node, SequenceNode):
+            self.problem(key, f"expected a list of mappings, got {describe(node)}")
+            return []
+        if len(node.value) < min_items:
+            self.problem(key, f"expected at least {min_items} item{'s' if min_items > 1 else ''}, got {describe(node)}")
+            return []
+        result: list[Fields] = []
+        for index, item in enumerate(node.value):
+            field = f"{self.name(key)}[{index}]"
+            if isinstance(item, MappingNode):
+                result.append(Fields(item, self.path, self.problems, field))
+            else:
+                self.problem_at(line_of(item), field, f"expected a mapping of fields, got {describe(item)}")
+        return result
+
+    def mapping_of_mappings(self, key: str, required: bool = True) -> dict[str, Fields]:
+        inner = self.mapping(key, required)
+        if inner is None:
+            return {}
+        result: dict[str, Fields] = {}
+        for name in inner.keys():
+            child = inner.mapping(name)
+            if child is not None:
+                result[name] = child
+        return result
+
+    def reject_unknown(self, allowed_keys: Iterable[str]) -> None:
+        allowed = set(allowed_keys)
+        for key, (key_node, _value) in self._pairs.items():
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self.problem_at(line_of(key_node), self.name(key), f"unknown field{hint}")
+
+
+def _shown(node: Node) -> str:
+    if isinstance(node, ScalarNode):
+        return describe(node).split(" (")[0].strip("'") if node.tag != _NULL else "null"
+    return "[...]" if isinstance(node, SequenceNode) else "{...}"
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

@@ -1,0 +1,271 @@
+"""Live sessions on a virtual sound card: real sounddevice streams, real time.
+
+The coach plays to the null sink ``coach_speaker`` and listens to
+``user_mouth.monitor``; the test speaks into ``user_mouth`` with paplay and
+watches ``coach_speaker.monitor`` with parec. Few tests, tolerant timings.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.testing import eventlog, micmix
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+RATE = 16_000
+WARM_UP_SECONDS = 1.0
+SILENCE_PEAK = 200                 # a null sink's monitor is exactly 0 when nothing plays
+
+
+@pytest.fixture(scope="module")
+def rig() -> Iterator[object]:
+    pulse = pytest.importorskip("coach.testing.pulse", reason="coach.testing.pulse is missing")
+    missing = pulse.missing_tools() + ([] if shutil.which("parec") else ["parec"])
+    if missing:
+        pytest.skip(f"PulseAudio rig needs {', '.join(missing)} (apt install pulseaudio pulseaudio-utils)")
+    try:
+        context = pulse.pulse_rig()
+        running = context.__enter__()
+    except RuntimeError as error:
+        pytest.skip(f"PulseAudio rig did not start: {error}")
+    try:
+        yield running
+    finally:
+        context.__exit__(None, None, None)
+
+
+def require_live_run() -> None:
+    done = subprocess.run([sys.executable, "-m", "coach", "run", "--help"], cwd=REPO, env=coach_env({}),
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        pytest.skip("`coach run` does not exist yet")
+    if "--events" not in done.stdout:
+        pytest.skip("`coach run` lacks --events")
+    try:
+        micmix.dev_set_dir()
+    except micmix.MissingTestData as missing:
+        pytest.skip(str(missing))
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+
+
+def coach_env(rig_env: dict[str, str]) -> dict[str, str]:
+    env = {**os.environ, **rig_env}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PULSE_SINK"] = "coach_speaker"
+    env["PULSE_SOURCE"] = "user_mouth.monitor"
+    return env
+
+
+class SpeakerWatch:
+    """Peak level of coach_speaker.monitor in 20 ms blocks, stamped with arrival time."""
+
+    def __init__(self, rig) -> None:
+        self.levels: list[tuple[float, int]] = []
+        self._process = subprocess.Popen(
+            ["parec", "--device=coach_speaker.monitor", "--rate=16000", "--channels=1",
+             "--format=s16le", "--raw", "--latency-msec=20"],
+            stdout=subprocess.PIPE, env=coach_env(rig.env()),
+        )
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        assert self._process.stdout is not None
+        while block := self._process.stdout.read(640):
+            samples = np.frombuffer(block[: len(block) // 2 * 2], np.int16)
+            self.levels.append((time.monotonic(), int(np.max(np.abs(samples))) if samples.size else 0))
+
+    def loud_between(self, start: float, end: float) -> bool:
+        return any(start <= t < end and level > SILENCE_PEAK for t, level in list(self.levels))
+
+    def last_loud(self) -> float | None:
+        loud = [t for t, level in list(self.levels) if level > SILENCE_PEAK]
+        return loud[-1] if loud else None
+
+    def wait_quiet(self, quiet_seconds: float, timeout: float) -> bool:
+        """Wait until the coach has been silent for quiet_seconds (after having spoken)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            last = self.last_loud()
+            if last is not None and time.monotonic() - last >= quiet_seconds:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        self._process.terminate()     # our own parec, by its handle
+        self._process.wait(timeout=10)
+
+
+class LiveSession:
+    """`coach run` on the rig's devices, its event log read as it grows."""
+
+    def __init__(self, rig, folder: Path, routine: str, *extra: str) -> None:
+        self.events_path = folder / "events.jsonl"
+        data = folder / "data"                       # no history, first-run notice already shown
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "notice-shown").write_text("shown\n")
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "coach", "run", routine, "--events", str(self.events_path), *extra],
+            cwd=REPO, env={**coach_env(rig.env()), "COACH_DATA_DIR": str(data)}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+    def events(self) -> list[dict]:
+        return eventlog.read_events(self.events_path) if self.events_path.exists() else []
+
+    def wait_for(self, predicate: Callable[[list[dict]], object], timeout: float) -> object:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = predicate(self.events())
+            if found:
+                return found
+            if self.process.poll() is not None:
+                return predicate(self.events())
+            time.sleep(0.05)
+        return None
+
+    def finish(self, timeout: float = 30.0) -> int:
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGINT)        # Ctrl-C: ends cleanly with the log written
+            try:
+                return self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                return self.process.wait()
+
+    def diagnostics(self) -> str:
+        return f"events: {[eventlog.event_type(e) for e in self.events()][-12:]}"
+
+
+def say(rig, folder: Path, name: str, pcm: bytes | np.ndarray, wait: bool = True) -> float:
+    """Speak into the coach's microphone; returns when the word ended (monotonic)."""
+    path = micmix.write_wav(folder / f"{name}.wav", np.frombuffer(pcm, np.int16) if isinstance(pcm, bytes) else pcm)
+    rig.say_into_mic(path, wait=wait)
+    return time.monotonic()
+
+
+def stop_clip() -> np.ndarray:
+    return micmix.as_samples(micmix.pick_dev_clip("stop", index=0))
+
+
+def routine() -> str:
+    return os.environ.get("COACH_TEST_ROUTINE", "gentle-floor")
+
+
+def cue_of_kind(kinds: tuple[str, ...], after_seconds: float) -> Callable[[list[dict]], dict | None]:
+    def find(events: list[dict]) -> dict | None:
+        for event in eventlog.of_type(events, "cue-started"):
+            if event.get("kind") in kinds and float(event.get("t", 0)) >= after_seconds:
+                return event
+        return None
+    return find
+
+
+@pytest.fixture
+def watch(rig) -> Iterator[SpeakerWatch]:
+    speaker = SpeakerWatch(rig)
+    yield speaker
+    speaker.close()
+
+
+def test_stop_over_speech_silences_the_speaker(rig, watch, tmp_path) -> None:
+    require_live_run()
+    session = LiveSession(rig, tmp_path, routine())
+    try:
+        cue = session.wait_for(cue_of_kind(("say",), WARM_UP_SECONDS), timeout=30)
+        assert cue, f"no spoken cue; {session.diagnostics()}"
+        time.sleep(0.5)
+        assert watch.loud_between(time.monotonic() - 0.5, time.monotonic()), "the coach is not audible on its sink"
+        said_at = say(rig, tmp_path, "stop", stop_clip())
+        code = session.finish(timeout=20)
+    finally:
+        session.finish(timeout=1)
+    events = session.events()
+    assert eventlog.first(events, "command-heard", command="stop"), session.diagnostics()
+    assert eventlog.end_reason(events) == "stopped"
+    assert code == 10
+    last = watch.last_loud()
+    assert last is not None and last - said_at < 1.5, "the speaker kept talking after stop"
+
+
+def test_pain_phrase_starts_triage_and_an_answer_is_heard(rig, watch, tmp_path) -> None:
+    require_live_run()
+    session = LiveSession(rig, tmp_path, routine())
+    try:
+        assert session.wait_for(cue_of_kind(("say", "pause", "count"), WARM_UP_SECONDS + 1.0), timeout=30)
+        say(rig, tmp_path, "pain", micmix.espeak_pcm("it hurts"))
+        question = session.wait_for(lambda ev: eventlog.first(ev, "triage-question"), timeout=20)
+        assert question, f"no triage question; {session.diagnostics()}"
+        assert eventlog.first(session.events(), "command-heard", command="pain")
+        assert watch.wait_quiet(0.4, timeout=20), "the coach never finished the question"
+        answer = "three" if question.get("context") == "number" else "no"
+        clip = micmix.pick_dev_clip(answer, index=0)
+        say(rig, tmp_path, "answer", micmix.as_samples(clip))
+        answered = session.wait_for(lambda ev: eventlog.first(ev, "triage-answer"), timeout=15)
+        assert answered, f"the spoken answer was not taken; {session.diagnostics()}"
+        watch.wait_quiet(0.4, timeout=20)
+        say(rig, tmp_path, "stop", stop_clip())
+        session.wait_for(lambda ev: eventlog.end_reason(ev), timeout=20)
+    finally:
+        session.finish(timeout=20)
+    assert eventlog.end_reason(session.events()) is not None
+
+
+def test_next_moves_on(rig, watch, tmp_path) -> None:
+    require_live_run()
+    session = LiveSession(rig, tmp_path, routine())
+    try:
+        pause = session.wait_for(cue_of_kind(("pause", "listen"), WARM_UP_SECONDS), timeout=90)
+        assert pause, f"no silent cue; {session.diagnostics()}"
+        watch.wait_quiet(0.5, timeout=10)
+        say(rig, tmp_path, "next", micmix.espeak_pcm("next"))
+        moved = session.wait_for(
+            lambda ev: eventlog.first(ev, "cue-started", after_seconds=float(pause["t"]) + 1e-6), timeout=5)
+        heard = eventlog.first(session.events(), "command-heard", command="next")
+        say(rig, tmp_path, "stop", stop_clip())
+        session.wait_for(lambda ev: eventlog.end_reason(ev), timeout=20)
+    finally:
+        session.finish(timeout=20)
+    assert heard, f"next not heard; {session.diagnostics()}"
+    assert moved and int(moved["index"]) > int(pause["index"])
+
+
+def test_own_voice_looped_back_never_triggers(rig, watch, tmp_path) -> None:
+    require_live_run()
+    module = rig.pactl("load-module", "module-loopback", "source=coach_speaker.monitor",
+                       "sink=user_mouth", "latency_msec=40")
+    try:
+        for line in rig.pactl("list", "short", "sink-inputs").splitlines():
+            fields = line.split("\t")
+            if len(fields) > 2 and fields[2] == module:
+                rig.pactl("set-sink-input-volume", fields[0], "80%")      # about -6 dB (cubic volume)
+        session = LiveSession(rig, tmp_path, routine())
+        try:
+            session.wait_for(lambda ev: eventlog.end_reason(ev), timeout=float(os.environ.get("COACH_E2E_LOOP_SECONDS", "60")))
+        finally:
+            session.finish(timeout=1)
+    finally:
+        rig.pactl("unload-module", module)
+    events = session.events()
+    assert eventlog.first(events, "session-started"), session.diagnostics()
+    assert len(eventlog.of_type(events, "cue-started")) >= 3
+    assert watch.last_loud() is not None, "the coach was never heard on its sink"
+    assert eventlog.commands_heard(events) == []

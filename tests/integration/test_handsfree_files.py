@@ -1,0 +1,380 @@
+"""Whole sessions driven by microphone recordings, in virtual time, through the real CLI.
+
+Real recognizers hear real recordings (development-set speakers and espeak-ng
+phrases) mixed into a microphone WAV; the test reads the event log and the
+speaker WAV. Timings come from a first run with a silent microphone: the session
+is deterministic and causal, so a cue that started at 23.4 s with nobody talking
+starts at 23.4 s again when the user speaks only later.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.testing import eventlog, micmix
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+RATE = 16_000
+RUN_TIMEOUT_SECONDS = 300
+SILENT_TAIL_SECONDS = 2.0        # mic input past the last placed word
+HALT_SLACK_SECONDS = 0.05        # cancel() silences within one block; allow two or three
+NOTICE_MARKER = "notice-shown"   # coach.app: the first-run notice is spoken once per data folder
+
+
+# ------------------------------------------------------------------ running the coach
+
+
+def coach_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def coach(*args: str, timeout: float = RUN_TIMEOUT_SECONDS, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "coach", *args],
+        cwd=REPO, env=env or coach_env(), capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@functools.cache
+def run_options() -> str:
+    done = coach("run", "--help", timeout=60)
+    return done.stdout if done.returncode == 0 else ""
+
+
+def require_run_options(*options: str) -> None:
+    help_text = run_options()
+    if not help_text:
+        pytest.skip("`coach run` does not exist yet (coach.commands_routines not registered)")
+    missing = [o for o in options if o not in help_text]
+    if missing:
+        pytest.skip(f"`coach run` lacks {', '.join(missing)}")
+
+
+def require_dev_set() -> None:
+    try:
+        micmix.dev_set_dir()
+    except micmix.MissingTestData as missing:
+        pytest.skip(str(missing))
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+
+
+@functools.cache
+def routine_id() -> str:
+    """$COACH_TEST_ROUTINE, else the first routine `coach list` shows."""
+    chosen = os.environ.get("COACH_TEST_ROUTINE")
+    if chosen:
+        return chosen
+    routines = sorted(p.stem for p in (REPO / "content" / "routines").glob("*.yaml"))
+    if not routines:
+        pytest.skip("no routine in content/routines")
+    return "gentle-floor" if "gentle-floor" in routines else routines[0]
+
+
+@dataclass(frozen=True)
+class Run:
+    events: list[dict]
+    speaker: np.ndarray
+    returncode: int
+    stderr: str
+
+    def cancels(self) -> list[float]:
+        return eventlog.times(self.events, "audio-cancelled")
+
+
+def fresh_data_dir(folder: Path) -> Path:
+    """A data folder of its own per run: no history (triage reads it), first-run notice already shown."""
+    data = folder / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    (data / NOTICE_MARKER).write_text("shown\n")
+    return data
+
+
+def run_session(folder: Path, mic: np.ndarray, *extra: str, name: str = "run") -> Run:
+    folder.mkdir(parents=True, exist_ok=True)
+    env = coach_env()
+    env["COACH_DATA_DIR"] = str(fresh_data_dir(folder / f"{name}-state"))
+    mic_path = micmix.write_wav(folder / f"{name}-mic.wav", mic)
+    out_path, events_path = folder / f"{name}-out.wav", folder / f"{name}-events.jsonl"
+    events_path.unlink(missing_ok=True)          # the log appends
+    out_path.unlink(missing_ok=True)
+    done = coach(
+        "run", routine_id(), "--mic", str(mic_path), "--speaker", str(out_path),
+        "--events", str(events_path), *extra, env=env,
+    )
+    if not events_path.exists():
+        pytest.fail(f"coach run wrote no event log (exit {done.returncode}): {done.stderr.strip()[-800:]}")
+    speaker = micmix.read_wav(out_path) if out_path.exists() else np.zeros(0, np.int16)
+    return Run(eventlog.read_events(events_path), speaker, done.returncode, done.stderr)
+
+
+def audio_start(event: dict) -> float | None:
+    for key in ("audio_start_seconds", "audio_start", "start_seconds"):
+        if event.get(key) is not None:
+            return float(event[key])
+    return None
+
+
+# ------------------------------------------------------------------ clips that the recognizer knows
+
+
+@functools.cache
+def recognised_clip(label: str, context: str, command: str, value: int | None = None) -> micmix.DevClip:
+    """The first development clip of ``label`` that `coach hear` maps to ``command``.
+
+    Recall is the benchmark's business; these tests are about what the session
+    does once a word is heard, so they use clips the engine hears in isolation.
+    """
+    clips = micmix.dev_clips(label)[:40]
+    if not clips:
+        pytest.skip(f"no development clip labelled {label!r}")
+    done = coach("hear", "--context", context, "--json", *[str(c.path) for c in clips], timeout=300)
+    if done.returncode not in (0, 1) or not done.stdout.strip():
+        pytest.skip(f"`coach hear` is not usable yet: {done.stderr.strip()[-300:]}")
+    import json
+
+    for clip, line in zip(clips, done.stdout.strip().splitlines()):
+        result = json.loads(line)
+        if result.get("command") == command and (value is None or result.get("value") == value):
+            return clip
+    pytest.skip(f"`coach hear` recognised none of {len(clips)} {label!r} clips as {command}")
+
+
+def espeak(text: str) -> np.ndarray:
+    return np.frombuffer(micmix.espeak_pcm(text), np.int16)
+
+
+# ------------------------------------------------------------------ the schedule of a silent session
+
+
+@pytest.fixture(scope="module")
+def quiet_run(tmp_path_factory) -> Run:
+    """A session nobody talks to: when each cue starts, and what is spoken when."""
+    require_run_options("--mic", "--speaker", "--events")
+    folder = tmp_path_factory.mktemp("quiet")
+    run = run_session(folder, np.zeros(RATE, np.int16), name="quiet")
+    assert eventlog.first(run.events, "session-started") is not None, run.stderr[-800:]
+    assert eventlog.command_names(run.events) == [], "a silent microphone fired commands"
+    return run
+
+
+def cue_spans(run: Run) -> list[tuple[dict, float]]:
+    """(cue-started event, end seconds = the next cue's start)."""
+    cues = eventlog.of_type(run.events, "cue-started")
+    ends = [float(c["t"]) for c in cues[1:]] + [float(eventlog.last(run.events, "session-ended")["t"])]
+    return list(zip(cues, ends))
+
+
+def speaking_at(run: Run, t_seconds: float) -> bool:
+    start = int(t_seconds * RATE)
+    window = run.speaker[start : start + int(0.2 * RATE)]
+    return window.size > 0 and int(np.max(np.abs(window))) > 300
+
+
+def spoken_cue(run: Run, after_seconds: float, min_seconds: float = 2.5) -> tuple[dict, float]:
+    for cue, end in cue_spans(run):
+        if cue.get("kind") in ("say", "count") and float(cue["t"]) >= after_seconds and end - float(cue["t"]) >= min_seconds:
+            return cue, end
+    pytest.skip(f"no spoken cue of {min_seconds} s after {after_seconds} s in {routine_id()}")
+
+
+def quiet_cue(run: Run, after_seconds: float, min_seconds: float = 5.0) -> tuple[dict, float]:
+    for cue, end in cue_spans(run):
+        t = float(cue["t"])
+        if cue.get("kind") in ("pause", "listen") and t >= after_seconds and end - t >= min_seconds \
+                and not speaking_at(run, t + 1.0) and not speaking_at(run, t + 2.5):
+            return cue, end
+    pytest.skip(f"no silent cue of {min_seconds} s after {after_seconds} s in {routine_id()}")
+
+
+def silent_after(speaker: np.ndarray, start_seconds: float, end_seconds: float) -> bool:
+    window = speaker[int(start_seconds * RATE) : int(end_seconds * RATE)]
+    return window.size == 0 or int(np.max(np.abs(window))) == 0
+
+
+# ------------------------------------------------------------------ stop
+
+
+def test_stop_over_the_coach_voice_halts_and_ends(quiet_run, tmp_path) -> None:
+    require_dev_set()
+    cue, cue_end = spoken_cue(quiet_run, after_seconds=15.0)
+    clip = recognised_clip("stop", "session", "stop")
+    word_start, word_end = micmix.speech_bounds(clip)
+    place = float(cue["t"]) + 0.6 - word_start           # the word starts 0.6 s into the cue
+    if place + word_end >= cue_end:
+        pytest.skip("the spoken cue is too short to say stop over it")
+    mic = micmix.compose_mic_samples(place + 1.0 + SILENT_TAIL_SECONDS, [(place, clip.path, 0.0)])
+    run = run_session(tmp_path, mic)
+
+    heard = eventlog.first(run.events, "command-heard", command="stop")
+    assert heard is not None, f"stop not heard; commands: {eventlog.commands_heard(run.events)}"
+    end_of_word = place + word_end
+    assert end_of_word - 0.3 <= float(heard["t"]) <= end_of_word + 0.7
+    if audio_start(heard) is not None:
+        assert abs(audio_start(heard) - (place + word_start)) < 0.35
+    assert [c for c, _ in eventlog.commands_heard(run.events)] == ["stop"]
+
+    cancelled = eventlog.first(run.events, "audio-cancelled", after_seconds=float(heard["t"]) - 1e-6)
+    assert cancelled is not None, "stop over speech did not cancel the audio"
+    assert float(cancelled["t"]) - float(heard["t"]) <= HALT_SLACK_SECONDS
+    assert eventlog.end_reason(run.events) == "stopped"
+    assert run.returncode == 10, run.stderr[-500:]
+
+    # What the speaker emitted: the cue exactly as in the quiet run up to the cancel,
+    # then (at once) only the closing words, then silence to the end.
+    halt_sample = int(round(float(cancelled["t"]) * RATE))
+    assert speaking_at(quiet_run, float(cancelled["t"]) + 0.05), "the cue should still have been speaking"
+    assert np.array_equal(run.speaker[:halt_sample], quiet_run.speaker[:halt_sample])
+    after = run.speaker[halt_sample : halt_sample + int(0.5 * RATE)]
+    before = quiet_run.speaker[halt_sample : halt_sample + int(0.5 * RATE)]
+    assert not np.array_equal(after, before), "the cue went on playing after the cancel"
+    ended = float(eventlog.last(run.events, "session-ended")["t"])      # after the closing words
+    assert ended - float(cancelled["t"]) < 8.0
+    assert silent_after(run.speaker, ended + HALT_SLACK_SECONDS, run.speaker.size / RATE)
+    assert not [e for e in eventlog.of_type(run.events, "cue-started") if float(e["t"]) > float(heard["t"])]
+
+
+# ------------------------------------------------------------------ next
+
+
+def test_next_skips_ahead(quiet_run, tmp_path) -> None:
+    require_dev_set()
+    cue, cue_end = quiet_cue(quiet_run, after_seconds=5.0)
+    word = espeak("next")
+    word_start, word_end = micmix.speech_bounds(word)
+    place = float(cue["t"]) + 1.0
+    mic = micmix.compose_mic_samples(place + 1.0 + SILENT_TAIL_SECONDS, [(place, word, 0.0)])
+    run = run_session(tmp_path, mic)
+
+    heard = eventlog.first(run.events, "command-heard", command="next")
+    assert heard is not None, f"next not heard; commands: {eventlog.commands_heard(run.events)}"
+    assert place + word_end - 0.3 <= float(heard["t"]) <= place + word_end + 1.0
+    following = eventlog.first(run.events, "cue-started", after_seconds=float(heard["t"]))
+    assert following is not None
+    assert int(following["index"]) > int(cue["index"])
+    assert float(following["t"]) - float(heard["t"]) < 1.0
+    assert float(following["t"]) < cue_end - 1.0, "the cue was not cut short"
+    assert eventlog.end_reason(run.events) not in ("stopped", None)
+
+
+# ------------------------------------------------------------------ pain and triage
+
+
+def question_end_seconds(run: Run, question: dict, max_seconds: float = 30.0) -> float:
+    """Where the coach stopped speaking the question: 0.5 s of silence after some speech."""
+    t = float(question["t"])
+    frame = int(0.01 * RATE)
+    start = int(t * RATE)
+    stop = min(run.speaker.size, int((t + max_seconds) * RATE))
+    levels = [int(np.max(np.abs(run.speaker[i : i + frame]))) for i in range(start, stop - frame, frame)]
+    spoke, quiet = False, 0
+    for i, level in enumerate(levels):
+        if level > 200:
+            spoke, quiet = True, 0
+        elif spoke:
+            quiet += 1
+            if quiet >= 50:
+                return t + (i - quiet + 1) * 0.01
+    return t + len(levels) * 0.01
+
+
+def answer_clip(question: dict, answers: list[str]) -> np.ndarray:
+    context = question.get("context", "yesno")
+    if context == "number":
+        return micmix.as_samples(recognised_clip("three", "number", "number", 3))
+    want = answers.pop(0) if answers else "no"
+    return micmix.as_samples(recognised_clip(want, "yesno", want))
+
+
+def drive_triage(folder: Path, base: list, pain_end: float, answers: list[str], max_rounds: int = 8) -> tuple[Run, list]:
+    """Answer each question 0.4 s after the coach finished asking it, one run per question.
+
+    Run k answers the questions that run k-1 revealed: the session is causal, so
+    adding audio after a question changes nothing before it.
+    """
+    placements = list(base)
+    answered: set[float] = set()
+    remaining = list(answers)
+    run = run_session(folder, micmix.compose_mic_samples(pain_end + 12.0, placements), name="round0")
+    for round_number in range(1, max_rounds + 1):
+        if eventlog.triage_outcome(run.events) is not None:
+            return run, placements
+        questions = [q for q in eventlog.of_type(run.events, "triage-question") if float(q["t"]) not in answered]
+        if not questions:
+            break
+        question = questions[0]
+        answered.add(float(question["t"]))
+        place = question_end_seconds(run, question) + 0.4
+        placements.append((place, answer_clip(question, remaining), 0.0))
+        mic = micmix.compose_mic_samples(place + 1.0 + SILENT_TAIL_SECONDS, placements)
+        run = run_session(folder, mic, name=f"round{round_number}")
+    return run, placements
+
+
+def test_pain_starts_triage_and_spoken_answers_reach_an_outcome(quiet_run, tmp_path) -> None:
+    require_dev_set()
+    cue, _ = quiet_cue(quiet_run, after_seconds=5.0)
+    phrase = espeak("it hurts")
+    _, phrase_end = micmix.speech_bounds(phrase)
+    place = float(cue["t"]) + 1.0
+    base = [(place, phrase, 0.0)]
+
+    run, placements = drive_triage(tmp_path, base, place + phrase_end, answers=["no", "no", "no", "yes"])
+
+    pain = eventlog.first(run.events, "command-heard", command="pain")
+    assert pain is not None, f"pain not heard; commands: {eventlog.commands_heard(run.events)}"
+    assert float(pain["t"]) <= place + phrase_end + 0.7
+    questions = eventlog.of_type(run.events, "triage-question")
+    assert questions and float(questions[0]["t"]) >= float(pain["t"])
+    answers = eventlog.of_type(run.events, "triage-answer")
+    assert len(answers) >= 3, f"answers heard: {answers}"
+    assert eventlog.triage_outcome(run.events) is not None, "triage reached no outcome"
+    assert eventlog.end_reason(run.events) is not None
+
+    # The same recording twice gives the same log.
+    again = run_session(tmp_path, micmix.compose_mic_samples(placements[-1][0] + 1.0 + SILENT_TAIL_SECONDS, placements), name="again")
+    assert eventlog.without_wall_time(again.events) == eventlog.without_wall_time(run.events)
+    assert np.array_equal(again.speaker, run.speaker)
+
+
+# ------------------------------------------------------------------ determinism
+
+
+def test_the_same_recording_gives_the_same_events(quiet_run, tmp_path) -> None:
+    require_dev_set()
+    cue, _ = quiet_cue(quiet_run, after_seconds=5.0)
+    clip = recognised_clip("stop", "session", "stop")
+    mic = micmix.compose_mic_samples(float(cue["t"]) + 4.0, [(float(cue["t"]) + 1.5, clip.path, -3.0)])
+    first = run_session(tmp_path, mic, name="first")
+    second = run_session(tmp_path, mic, name="second")
+    assert eventlog.command_names(first.events), "nothing was heard, so nothing was compared"
+    assert eventlog.without_wall_time(first.events) == eventlog.without_wall_time(second.events)
+    assert np.array_equal(first.speaker, second.speaker)
+
+
+# ------------------------------------------------------------------ the coach hears itself
+
+
+@pytest.mark.parametrize("echo_db", [-6.0, -12.0])
+def test_own_voice_echo_fires_no_command_over_a_whole_routine(quiet_run, tmp_path, echo_db) -> None:
+    require_run_options("--echo-db", "--echo-delay-ms")
+    run = run_session(tmp_path, np.zeros(RATE, np.int16), "--echo-db", str(echo_db), "--echo-delay-ms", "40")
+    assert eventlog.commands_heard(run.events) == []
+    assert eventlog.end_reason(run.events) == eventlog.end_reason(quiet_run.events)
+    cues = eventlog.of_type(run.events, "cue-started")
+    assert len(cues) == len(eventlog.of_type(quiet_run.events, "cue-started")) > 3
+    assert eventlog.of_type(run.events, "audio-cancelled") == []
