@@ -106,3 +106,57 @@ def stderr_progress(stream: IO[str] | None = None, clock: Clock | None = None,
         out.flush()
 
     return show
+
+
+ENGINES = ("pyttsx3", "piper")
+
+
+def open_synthesizer(engine: str = "pyttsx3", rate_wpm: int | None = None, volume: float = 1.0,
+                     voice: str | None = None, warn: Callable[[str], None] | None = None) -> Synthesizer:
+    """The chosen engine; Piper missing → ``warn`` names the install command, then pyttsx3."""
+    from coach.tts.pyttsx3 import DEFAULT_RATE_WPM, Pyttsx3Synthesizer, SpeechEngineError
+
+    rate = int(rate_wpm or DEFAULT_RATE_WPM)
+    if engine == "piper":
+        from coach.tts.piper import DEFAULT_VOICE, PiperSynthesizer
+
+        try:
+            return PiperSynthesizer(voice or DEFAULT_VOICE, rate, volume)
+        except SpeechEngineError as error:
+            (warn or _warn)(f"{error.message}; using pyttsx3")
+            voice = None
+    elif engine != "pyttsx3":
+        from coach.errors import UsageError
+
+        raise UsageError("bad-voice", f"unknown speech engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    return Pyttsx3Synthesizer(voice or "", rate, volume)
+
+
+def _warn(message: str) -> None:
+    print(f"coach: {message}", file=sys.stderr)
+
+
+def open_voice(settings: object, clock: Clock) -> tuple[Speaker, AudioSink | None]:
+    """Composition seam for sessions: a cached Speaker and, unless output goes to a file, a device sink.
+
+    Engine, voice id and rate come from ``settings.voice`` / ``voice_id`` /
+    ``rate_wpm`` when present, else $COACH_VOICE, $COACH_VOICE_ID, $COACH_RATE_WPM.
+    Raises ``AudioDeviceError`` when there is no usable output device.
+    """
+    import os
+    from pathlib import Path
+
+    from coach.tts.cache import SpeechCache
+
+    engine = getattr(settings, "voice", None) or os.environ.get("COACH_VOICE") or "pyttsx3"
+    voice_id = getattr(settings, "voice_id", None) or os.environ.get("COACH_VOICE_ID") or None
+    rate = getattr(settings, "rate_wpm", None) or os.environ.get("COACH_RATE_WPM") or None
+    cache_dir = getattr(settings, "cache_dir", None)
+    cache = SpeechCache(Path(cache_dir) / "speech" if cache_dir else None)
+    sink: AudioSink | None = None
+    if getattr(settings, "speaker_path", None) is None:
+        from coach.audio.device import DeviceSink
+
+        sink = DeviceSink()
+    synth = open_synthesizer(engine, int(rate) if rate else None, voice=voice_id)
+    return Speaker(synth, cache, sink), sink
