@@ -25,13 +25,16 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from coach.asr.keyboard import KEY_HELP
 from coach.clock import Clock, SystemClock, VirtualClock
 from coach.errors import AudioDeviceError, ModelError, UsageError
 from coach.events import EventLog, default_events_path
 from coach.model import Library, Routine
 from coach.runner import Runner
 from coach.script import build_timeline
+from coach.session import SESSION_MESSAGES
 from coach.settings import Settings
+from coach.timeline import Timeline, estimate_speech_seconds
 from coach.view import View
 
 NOTICE = ("This coach is a self-care aid, not a medical device, and it can't diagnose you. "
@@ -74,7 +77,8 @@ class Adapters:
     notes: list[str] = field(default_factory=list)   # fallbacks, told to the person
 
 
-def open_adapters(settings: Settings, session_id: str, stack: ExitStack) -> Adapters:
+def open_output(settings: Settings, stack: ExitStack) -> Adapters:
+    """The clock and where the coach's voice goes (nothing in text mode)."""
     clock: Clock = VirtualClock() if settings.clock == "virtual" else SystemClock()
     a = Adapters(clock)
     if not settings.text:
@@ -87,16 +91,27 @@ def open_adapters(settings: Settings, session_id: str, stack: ExitStack) -> Adap
             a.notes.append("no speech engine: the speaker file stays silent")
     if a.sink is not None:
         stack.callback(a.sink.close)
+    return a
+
+
+def open_inputs(settings: Settings, a: Adapters, session_id: str, stack: ExitStack) -> None:
+    """Microphone (file or device), recognizer, keys and the pain hook, opened last
+    so that nothing queues up while speech is being rendered."""
+    clock = a.clock
+    keyboard = settings.input == "keyboard"
     if settings.mic_path is not None:
         _open_mic(settings, a)
-    if settings.input == "keyboard":
+    elif settings.clock == "real" and (settings.input == "voice" or (settings.input_auto and keyboard)):
+        heard_by_voice = _open_live_mic(settings, a, stack)
+        if not heard_by_voice and settings.input == "voice" and sys.stdin.isatty():
+            keyboard = True
+    if keyboard:
         from coach.asr.keyboard import KeyInput
 
         a.keys = stack.enter_context(KeyInput(clock))
     make_hook = _seam("coach.triage_dialog", "make_pain_hook")
     if make_hook is not None:
         a.on_pain = make_hook(settings, session_id, clock)
-    return a
 
 
 def _open_voice(settings: Settings, a: Adapters) -> None:
@@ -132,6 +147,39 @@ def _open_mic(settings: Settings, a: Adapters) -> None:
     a.listener = open_listener(settings, a.clock)
 
 
+def _fallback_keys(settings: Settings, clock: Clock, stack: ExitStack) -> Any:
+    """The keyboard, when the microphone is lost in a live session at a terminal."""
+    if settings.clock != "real" or not sys.stdin.isatty():
+        return None
+    from coach.asr.keyboard import KeyInput
+
+    return stack.enter_context(KeyInput(clock))
+
+
+def _open_live_mic(settings: Settings, a: Adapters, stack: ExitStack) -> bool:
+    """A live microphone and a recognizer, when both are there; keys stay on too."""
+    open_listener = _seam("coach.listener", "open_listener")
+    if open_listener is None:
+        if settings.input == "voice":
+            a.notes.append("voice commands are not available yet: using the keyboard")
+        return False
+    from coach.audio.device import DeviceSource
+
+    try:
+        source = DeviceSource(a.clock)
+    except AudioDeviceError as error:
+        a.notes.append(f"no microphone ({error.message}): using the keyboard")
+        return False
+    stack.callback(source.close)
+    try:
+        a.listener = open_listener(settings, a.clock)
+    except ModelError as error:
+        a.notes.append(f"no recognizer ({error.message}): using the keyboard")
+        return False
+    a.source = source
+    return True
+
+
 def first_run_notice(settings: Settings) -> bool:
     """True the first time (no marker in the data dir); leaves the marker."""
     marker = settings.data_dir / NOTICE_MARKER
@@ -145,6 +193,32 @@ def first_run_notice(settings: Settings) -> bool:
     return True
 
 
+def prepared_timeline(routine: Routine, library: Library, dose: str, speaker: Any,
+                      extra_texts: tuple[str, ...] = ()) -> Timeline:
+    """The timeline with measured speech lengths: every text is rendered before the
+    session starts (principle 4), then holds are laid out around the real lengths."""
+    timeline = build_timeline(routine, library, dose)
+    if speaker is None:
+        return timeline
+    texts = [c.text for c in timeline.cues if c.kind in ("say", "count", "listen") and c.text]
+    texts += [*SESSION_MESSAGES, *extra_texts]
+    prepare = getattr(speaker, "prepare", None)
+    durations: dict[str, float] = {}
+    if prepare is not None:
+        progress = _seam("coach.speaker", "stderr_progress")
+        durations = prepare(texts, progress() if progress else None)
+    measure = getattr(speaker, "seconds", None)
+    if measure is None and not durations:
+        return timeline
+
+    def seconds(text: str) -> float:
+        if text in durations:
+            return durations[text]
+        return measure(text) if measure is not None else estimate_speech_seconds(text)
+
+    return build_timeline(routine, library, dose, speech_seconds=seconds)
+
+
 def run_routine(settings: Settings, routine_id: str, stdout: TextIO | None = None,
                 stderr: TextIO | None = None) -> int:
     stdout = stdout or sys.stdout
@@ -156,20 +230,29 @@ def run_routine(settings: Settings, routine_id: str, stdout: TextIO | None = Non
     if first:
         print(NOTICE, file=stderr)
     with ExitStack() as stack:
-        a = open_adapters(settings, session_id, stack)
+        a = open_output(settings, stack)
+        opening = (NOTICE,) if first and a.speaker is not None else ()
+        timeline = prepared_timeline(routine, library, settings.dose, a.speaker, opening)
+        open_inputs(settings, a, session_id, stack)
         for note in a.notes:
             print(f"coach: {note}", file=stderr)
-        speech_seconds = getattr(a.speaker, "seconds", None)
-        timeline = build_timeline(routine, library, settings.dose, speech_seconds=speech_seconds)
         path = settings.events_path or default_events_path(settings.data_dir, routine.id)
-        events = stack.enter_context(EventLog(path, a.clock, session_id, fsync=settings.clock == "real"))
+        try:
+            events = stack.enter_context(EventLog(path, a.clock, session_id, fsync=settings.clock == "real"))
+        except OSError as error:
+            raise UsageError("events-unwritable", f"cannot write the event log {path}: {error.strerror}") from None
+        view = View(stdout)
+        if a.keys is not None:
+            view.key_hints = True
+            view.message(KEY_HELP, 0.0)
         runner = Runner(
             timeline, a.clock, events=events, sink=a.sink, speaker=a.speaker, source=a.source,
-            listener=a.listener, keys=a.keys, view=View(stdout), on_pain=a.on_pain,
+            listener=a.listener, keys=a.keys, view=view, on_pain=a.on_pain,
             idle_timeout_seconds=settings.idle_timeout_seconds,
             start_fields={"dose": settings.dose, "clock": settings.clock, "input": settings.input,
                           "voice": a.speaker is not None, "locale": settings.locale},
-            opening_lines=(NOTICE,) if first and a.speaker is not None else (),
+            opening_lines=opening,
+            fallback_keys=lambda: _fallback_keys(settings, a.clock, stack),
         )
         result = runner.run()
     return result.exit_code

@@ -85,8 +85,8 @@ def cmd_render(args: Any) -> int:
         raise UsageError("unknown-routine", f"no routine {args.routine!r} (routines: {known})")
     speaker = _speaker(args)
     build = partial(build_timeline, routine, library, args.dose)
-    timeline = prepared_timeline(lambda speech_seconds: build(speech_seconds=speech_seconds),
-                                 speaker, progress=stderr_progress())
+    progress = stderr_progress() if sys.stderr.isatty() else None
+    timeline = prepared_timeline(build, speaker, progress=progress)
     rendering = render_timeline(timeline, speaker)
     write_wav(Path(args.output), rendering.pcm, rendering.rate_hz)
     if args.json:

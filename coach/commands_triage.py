@@ -60,19 +60,19 @@ class TextDialogIO:
         self._question_id: str | None = None
         self._ended = False
 
-    def _emit(self, record: dict[str, Any]) -> None:
+    def emit(self, record: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(record) + "\n")
         self.stdout.flush()
 
     def say(self, text: str) -> None:
         if self.json_lines:
-            self._emit({"type": "say", "text": text})
+            self.emit({"type": "say", "text": text})
         else:
             print(text, file=self.stdout, flush=True)
 
     def ask(self, text: str, context: str, timeout_seconds: float) -> Heard | None:
         if self.json_lines:
-            self._emit({"type": "question", "id": self._question_id, "text": text, "context": context})
+            self.emit({"type": "question", "id": self._question_id, "text": text, "context": context})
         else:
             print(f"{text} ({_HINTS.get(context, 'go / stop')})", file=self.stdout, flush=True)
         self._question_id = None
@@ -120,7 +120,7 @@ def _triage(args: argparse.Namespace) -> int:
         result = run_triage(io, report, content, profile, history, locale, SystemClock(),
                             baseline_rating=args.baseline, offer_resume=False)
     if args.json:
-        io._emit({"type": "outcome", "outcome": result.outcome, "reasons": list(result.reasons),
+        io.emit({"type": "outcome", "outcome": result.outcome, "reasons": list(result.reasons),
                   "script": result.script, "session_action": result.session_action})
     return EXIT_SAFETY_STOP if result.outcome in LOCKING_OUTCOMES else EXIT_OK
 

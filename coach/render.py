@@ -53,10 +53,10 @@ class Rendering:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "seconds": round(self.seconds, 6),
+            "seconds": round(self.seconds, 7),
             "cues": [
                 {"kind": c.kind, "text": c.text,
-                 "start_seconds": round(c.start_seconds, 6), "end_seconds": round(c.end_seconds, 6)}
+                 "start_seconds": round(c.start_seconds, 7), "end_seconds": round(c.end_seconds, 7)}
                 for c in self.cues
             ],
         }

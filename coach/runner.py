@@ -9,9 +9,12 @@ triage hook runs the triage conversation over the same audio (``DialogIO``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+import numpy as np
 
 from coach.asr import Heard
 from coach.audio import SAMPLE_WIDTH_BYTES, AudioChunk, AudioSink, AudioSource
@@ -21,6 +24,7 @@ from coach.dialog import DialogIO, PainReport, TriageResult
 from coach.errors import EXIT_OK, EXIT_SAFETY_STOP
 from coach.events import EventLog
 from coach import session as s
+from coach.script import group_key
 from coach.timeline import Timeline, estimate_speech_seconds
 from coach.view import View
 
@@ -28,6 +32,7 @@ DEFAULT_BLOCK_SECONDS = 0.03
 LIVE_VIEW_BLOCK_SECONDS = 0.25
 END_SPEECH_MAX_SECONDS = 15.0
 SAFETY_REASONS = ("stopped", "pain", "triage")
+MIC_LOST_TEXT = "I can't hear the microphone any more. You can use the keyboard instead."
 
 
 class Speaker(Protocol):
@@ -67,7 +72,8 @@ class Runner:
                  idle_timeout_seconds: float = s.DEFAULT_IDLE_TIMEOUT_SECONDS,
                  block_seconds: float = DEFAULT_BLOCK_SECONDS,
                  start_fields: dict[str, Any] | None = None,
-                 opening_lines: tuple[str, ...] = ()) -> None:
+                 opening_lines: tuple[str, ...] = (),
+                 fallback_keys: Callable[[], KeyInput | None] | None = None) -> None:
         self.timeline = timeline
         self.clock = clock
         self.events = events
@@ -81,6 +87,8 @@ class Runner:
         self.block_seconds = block_seconds
         self.start_fields = start_fields or {}
         self.opening_lines = opening_lines     # e.g. the first-run notice, spoken before the routine
+        self.fallback_keys = fallback_keys     # keyboard to fall back on when the microphone is lost
+        self._group_rest = _group_rest_seconds(timeline)
         self.state = s.initial_state(triage_enabled=on_pain is not None,
                                      idle_timeout_seconds=idle_timeout_seconds)
         self.cue_index: int | None = None
@@ -115,9 +123,9 @@ class Runner:
 
     def _step(self) -> None:
         now = self.clock.now()
-        if self.state.mode == "running" and self.cue_deadline is not None:
-            wait = self.cue_deadline - now
-            if wait <= 1e-9:
+        if self.state.mode == "running":
+            wait = self.cue_deadline - now if self.cue_deadline is not None else 0.0
+            if wait <= 1e-9:     # also a cue cut short with nothing to follow it: go on
                 self._dispatch(s.CueFinished(self.state.index, now))
                 return
         else:
@@ -126,7 +134,8 @@ class Runner:
         self._listen(self._block_for(wait))
         if self.result is None and self.state.mode in ("paused", "waiting"):
             self._dispatch(s.TimePassed(self.clock.now()))
-        if self.view and self.result is None:
+        if self.view and self.result is None and self.view.due(self.events.now()):
+            self.view.mode = self.state.mode
             self.view.tick(self.events.now(), self._cue_left(), s.seconds_left(self.state, self.timeline, self.clock.now()))
 
     def _block_for(self, wait_seconds: float) -> float:
@@ -137,9 +146,10 @@ class Runner:
         return wait_seconds
 
     def _cue_left(self) -> float:
-        if self.cue_deadline is None:
+        """Seconds left in the current group (a whole hold, rest or set of counts)."""
+        if self.cue_deadline is None or self.cue_index is None:
             return 0.0
-        return max(0.0, self.cue_deadline - self.clock.now())
+        return max(0.0, self.cue_deadline - self.clock.now()) + self._group_rest[self.cue_index]
 
     # -- input -------------------------------------------------------------------
     def _read_block(self, seconds: float) -> list[Heard]:
@@ -148,17 +158,34 @@ class Runner:
         if self.source is not None:
             chunk = self.source.read(seconds)
             if chunk is None:
-                self.events.emit("input-ended", source="microphone")
-                self.source = None
-                if self.keys is None:
-                    self._dispatch(s.InputEnded(self.clock.now()))
-            elif self.listener is not None:
-                heard.extend(self.listener.feed(chunk, self.sink.is_playing()))
+                self._microphone_lost()
+            else:
+                if self.view is not None and self.view.live:
+                    self.view.level(level_db(chunk.pcm))
+                if self.listener is not None:
+                    heard.extend(self.listener.feed(chunk, self.sink.is_playing()))
         else:
             self.clock.sleep(seconds)
         if self.keys is not None:
             heard.extend(self.keys.poll())
+            if getattr(self.keys, "ended", False):
+                self.events.emit("input-ended", source="keyboard")
+                self.keys = None
+                if self.source is None:
+                    self._dispatch(s.InputEnded(self.clock.now()))
         return heard
+
+    def _microphone_lost(self) -> None:
+        """A lost device never ends the session: fall back to keys, or to the clock alone."""
+        self.events.emit("input-ended", source="microphone")
+        self.source = None
+        if self.keys is None and self.fallback_keys is not None:
+            self.keys = self.fallback_keys()
+        if self.keys is not None:
+            self._speak(MIC_LOST_TEXT, "notice")
+            self._set_context("session")
+        else:
+            self._dispatch(s.InputEnded(self.clock.now()))
 
     def _listen(self, seconds: float) -> None:
         for heard in self._read_block(seconds):
@@ -170,10 +197,16 @@ class Runner:
     def _log_heard(self, heard: Heard) -> None:
         self.events.emit("command-heard", command=heard.command, value=heard.value, text=heard.text,
                          confidence=round(heard.confidence, 3), source=heard.source,
-                         audio_start=_opt_round(heard.audio_start_seconds),
-                         audio_end=_opt_round(heard.audio_end_seconds))
+                         audio_start=self._session_seconds(heard.audio_start_seconds),
+                         audio_end=self._session_seconds(heard.audio_end_seconds))
         if self.view:
             self.view.heard(heard, self.events.now())
+
+    def _session_seconds(self, clock_seconds: float | None) -> float | None:
+        """A clock reading (as audio chunks carry) as session time, like ``t``."""
+        if clock_seconds is None:
+            return None
+        return round(clock_seconds - self.events.origin_seconds, 3)
 
     def _set_context(self, name: str) -> None:
         for target in (self.listener, self.keys):
@@ -233,7 +266,7 @@ class Runner:
             return seconds
         pcm = self.speaker.pcm(text)
         if self.listener is not None:
-            self.listener.note_playback(text, pcm, self.events.now())
+            self.listener.note_playback(text, pcm, self.clock.now())
         self.sink.play(pcm)
         return len(pcm) / SAMPLE_WIDTH_BYTES / self.sink.rate_hz
 
@@ -274,7 +307,7 @@ class Runner:
         self._end_cue("cancelled")
         self.pending_heard.clear()
         try:
-            result = self.on_pain(_Dialog(self), report)
+            result = self.on_pain(_Dialog(self), replace(report, session_id=self.events.session_id or None))
         except Exception as error:  # a failing triage must still leave the person safe
             self.events.emit("triage-error", error=f"{type(error).__name__}: {error}")
             self._speak(s.PAIN_TEXT, "pain")
@@ -302,14 +335,26 @@ class _Dialog:
             self.say(text)
         if r.pending_heard:
             return r.pending_heard.pop(0)
-        deadline = r.clock.now() + timeout_seconds
+        return self._listen_for(timeout_seconds, urgent_only=False)
+
+    def wait(self, seconds: float) -> Heard | None:
+        """Rest for ``seconds`` on the session clock, still listening: returns 'stop'
+        or 'pain' at once when heard, else None when the time is up."""
+        self.runner._set_context("session")
+        return self._listen_for(seconds, urgent_only=True)
+
+    def _listen_for(self, seconds: float, urgent_only: bool) -> Heard | None:
+        r = self.runner
+        deadline = r.clock.now() + seconds
         while r.clock.now() < deadline - 1e-9:
-            wait = deadline - r.clock.now()
-            block = min(wait, r.block_seconds) if (r.source or r.keys or r.listener) else wait
+            left = deadline - r.clock.now()
+            block = min(left, r.block_seconds) if (r.source or r.keys or r.listener) else left
             heard = r._read_block(block)
+            for h in heard:
+                r._log_heard(h)
+            if urgent_only:
+                heard = [h for h in heard if h.command in s.URGENT_COMMANDS]
             if heard:
-                for h in heard:
-                    r._log_heard(h)
                 r.pending_heard.extend(heard[1:])
                 return heard[0]
         return None
@@ -318,5 +363,20 @@ class _Dialog:
         self.runner.events.emit(event_type, **fields)
 
 
-def _opt_round(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+def _group_rest_seconds(timeline: Timeline) -> list[float]:
+    """For each cue, the seconds of the cues after it in the same group."""
+    rest = [0.0] * len(timeline.cues)
+    for i in range(len(timeline.cues) - 2, -1, -1):
+        following = timeline.cues[i + 1]
+        if group_key(following) == group_key(timeline.cues[i]):
+            rest[i] = rest[i + 1] + following.seconds
+    return rest
+
+
+def level_db(pcm: bytes) -> float:
+    """Input level in dB relative to full scale (-96 for silence)."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    if not len(samples):
+        return -96.0
+    rms = float(np.sqrt(np.mean(samples * samples)))
+    return max(-96.0, 20 * math.log10(rms / 32768)) if rms > 0 else -96.0

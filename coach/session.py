@@ -37,6 +37,11 @@ PAIN_TEXT = "Please stop and get into a comfortable position."
 STOPPED_TEXT = "Stopped."
 PAUSED_TEXT = "Paused."
 IDLE_TEXT = "The session has ended after a long pause."
+# Fixed things the session may say, so speech can be rendered before it starts.
+SESSION_MESSAGES: tuple[str, ...] = (
+    HELP_TEXT, PAIN_TEXT, STOPPED_TEXT, PAUSED_TEXT, IDLE_TEXT, "Slower.", "Faster.",
+    "That is the slowest I go.", "That is the fastest I go.", "Less than a minute left.",
+)
 TEMPO_STEP = 1.25
 TEMPO_MIN = 0.5
 TEMPO_MAX = 2.0

@@ -30,6 +30,7 @@ class Settings:
     idle_timeout_seconds: float = DEFAULT_IDLE_TIMEOUT_SECONDS
     clock: str = "real"              # real | virtual
     input: str = "none"              # keyboard | none | voice (auto is resolved here)
+    input_auto: bool = False         # auto: the coach may add a live microphone when it can
     text: bool = False               # print cues instead of speaking them
     events_path: Path | None = None  # None: <data dir>/sessions/<timestamp>-<routine>.jsonl
     locale: str = "en-US"
@@ -99,6 +100,7 @@ def settings_from_args(args: Any, env: Mapping[str, str] = os.environ, stdin_is_
         idle_timeout_seconds=idle,
         clock=clock,
         input=chosen,
+        input_auto=wanted == "auto",
         text=bool(getattr(args, "text", False)),
         events_path=Path(events) if events else None,
         locale=default_locale(env),

@@ -262,7 +262,8 @@ class _Walk:
             self._route_b2_end("no_answer_S1")
         outcome = "b2" if state.routed_b2 else "c"
         previous = self.setup.previous_outcome
-        if state.short and previous in ("b1", "b2") and URGENCY[previous] > URGENCY[outcome]:
+        if previous in ("b1", "b2") and URGENCY[previous] > URGENCY[outcome]:
+            # advice given earlier today still stands, short path or not
             state.reasons.append("earlier_today_" + previous)
             outcome = previous
         return self.outcome(outcome, ())

@@ -24,7 +24,8 @@ FLAGS: tuple[str, ...] = ("cancer_history", "fracture_risk", "immune_risk", "hip
 OUTCOMES: tuple[str, ...] = ("a", "a-unconfirmed", "incomplete", "b1", "b2", "b2-end", "c")
 SAFETY_NET_OUTCOMES: tuple[str, ...] = ("incomplete", "b1", "b2", "b2-end", "c")
 LINES: tuple[str, ...] = ("halt", "instruction", "privacy", "not_understood", "rest", "resume_prompt",
-                          "session_ended", "ces_line", "safety_net", "disclaimer", "profile_intro")
+                          "session_ended", "ces_line", "safety_net", "disclaimer", "profile_intro",
+                          "locked_exercise", "locked_today", "baseline_question")
 PLACEHOLDERS: frozenset[str] = frozenset({"emergency_number", "urgent_line", "reason", "ces_line", "signs"})
 REQUIRED_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "a": ("emergency_number", "reason", "ces_line"),
@@ -169,8 +170,7 @@ def check_triage(path: str | Path) -> list[str]:
 # -- reading -------------------------------------------------------------------
 
 class _Reader:
-    def __init__(self, top: Fields, locales: tuple[str, ...]) -> None:
-        self.top = top
+    def __init__(self, locales: tuple[str, ...]) -> None:
         self.locales = locales
         self.source_uses: list[tuple[Fields, str, tuple[str, ...]]] = []
 
@@ -217,7 +217,7 @@ def _read(path: str | Path, problems: Problems) -> TriageContent | None:
     default_locale = top.required_str("default_locale")
     if default_locale and locales and default_locale not in locales:
         top.problem("default_locale", f"not one of the locales ({', '.join(locales)})")
-    reader = _Reader(top, tuple(locales))
+    reader = _Reader(tuple(locales))
     lines = _read_text_map(reader, top.mapping("lines"), LINES)
     answers = top.mapping("answers")
     low_no = answers.number("low_confidence_no_below", 0, 1, "confidence", required=True) if answers else None
@@ -432,6 +432,9 @@ def _lint_questions(content: TriageContent, questions: list[tuple[Question, Fiel
         last_rank = max(last_rank, rank)
         if question.route != ROUTE_OF_TIER[question.tier]:
             fields.problem("route", f"tier {question.tier} questions route to {ROUTE_OF_TIER[question.tier]}")
+        wanted_context = "number" if question.id in ("S2", "S2R") else "yesno"
+        if question.context != wanted_context:
+            fields.problem("context", f"{question.id} is answered in the {wanted_context} context")
         if question.tier == "A" and question.sign is None:
             fields.problem("sign", "tier-A questions need the sign spoken when an answer is missing")
         if question.tier == "B2" and question.session_action is None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 from coach.asr import Heard
 from coach.clock import Clock
@@ -78,12 +81,20 @@ class _Conversation:
                 break
         return heard
 
+    def rest(self, seconds: float) -> Heard | None:
+        """Wait through the rest; a DialogIO with ``wait(seconds)`` keeps listening for "stop"."""
+        wait = getattr(self.io, "wait", None)
+        if wait is None:
+            self.clock.sleep(seconds)
+            return None
+        heard = wait(seconds)
+        return heard if heard is not None and heard.command == "stop" else None
+
     def answer(self, ask: Ask) -> Answer:
         for line in ask.preamble:
             self.io.say(line)
-        if ask.rest_seconds_before > 0:
-            self.clock.sleep(ask.rest_seconds_before)
-        heard = self.listen(ask.text, ask.context, ask.question_id, ask.attempt)
+        early = self.rest(ask.rest_seconds_before) if ask.rest_seconds_before > 0 else None
+        heard = early or self.listen(ask.text, ask.context, ask.question_id, ask.attempt)
         answer = heard_to_answer(heard)
         self.record(ask.question_id, ask.attempt, answer, heard)
         return answer
@@ -133,7 +144,7 @@ def run_triage(io: DialogIO, report: PainReport, content: TriageContent, profile
     io.log("triage-outcome", triage_id=triage_id, outcome=outcome.outcome, reasons=list(outcome.reasons),
            session_action=outcome.session_action, unknowns=list(outcome.unknowns), mode=plan.mode,
            short_path=outcome.short_path, pain_rating=outcome.pain_rating,
-           pain_after_rest=outcome.pain_after_rest, skip_exercise_ids=list(skip))
+           pain_after_rest=outcome.pain_after_rest, skip_exercise_ids=list(skip), script=script)
     if history is not None:
         history.finish_triage(triage_id, outcome.outcome, outcome.session_action, outcome.reasons,
                               outcome.complete, plan.mode, report.session_id, report.exercise_id,
@@ -156,11 +167,11 @@ def _offer_resume(talk: _Conversation, content: TriageContent, locale: str, base
     """Rest, re-rate; carry on only within reach of the baseline and after "go"."""
     rules = content.pain_rules
     talk.io.say(content.line("rest", locale))
-    talk.clock.sleep(float(rules.rest_seconds))
+    early = talk.rest(float(rules.rest_seconds))
     rating: int | None = None
     text = content.question("S2R").text.get(locale)
     for attempt in ("first", "repeat"):
-        heard = talk.listen(text, "number", "resume", attempt)
+        heard = early or talk.listen(text, "number", "resume", attempt)
         answer = heard_to_answer(heard)
         talk.record("resume", attempt, answer, heard)
         if answer.kind == "number" and answer.value is not None and 0 <= answer.value <= rules.scale_max:
@@ -178,3 +189,55 @@ def _offer_resume(talk: _Conversation, content: TriageContent, locale: str, base
     talk.io.say(content.line("session_ended", locale))
     talk.io.log("triage-resume", resumed=False, rating=rating, baseline=baseline)
     return "end"
+
+
+# -- seams for the session (coach.app) ---------------------------------------------
+
+def make_pain_hook(settings: Any, session_id: str, clock: Clock) -> Callable[[DialogIO, PainReport], TriageResult]:
+    """``on_pain(io, report)`` for the runner: content, history and profile from settings."""
+    from coach.history import FILE_NAME
+    from coach.profile import load_profile
+    from coach.triage_content import default_triage_path, load_triage
+
+    content = load_triage(default_triage_path(settings.content_dir))
+    locale = settings.locale if settings.locale in content.locales else content.default_locale
+    path = Path(settings.data_dir) / FILE_NAME
+    with History(path) as history:
+        history.start_session(session_id, None)
+
+    def on_pain(io: DialogIO, report: PainReport) -> TriageResult:
+        with History(path) as history:
+            report = report if report.session_id else replace(report, session_id=session_id)
+            return run_triage(io, report, content, load_profile(history), history, locale, clock)
+
+    return on_pain
+
+
+def exercise_gate(content: TriageContent, history: History, profile: Any, locale: str) -> str | None:
+    """What to say instead of starting a session, or None when exercise may start."""
+    lock = history.exercise_blocked()
+    if lock is not None:
+        return content.line("locked_today" if lock.kind == "today" else "locked_exercise", locale)
+    for item in getattr(profile, "advice", lambda _content: [])(content):
+        if item.blocks_programme:
+            return item.script.get(locale)
+    return None
+
+
+def ask_baseline(io: DialogIO, content: TriageContent, history: History | None, session_id: str,
+                 locale: str) -> int | None:
+    """The session's baseline rating (decision 9 compares later ratings with it)."""
+    text = content.line("baseline_question", locale)
+    for attempt in ("first", "repeat"):
+        io.log("triage-question", id="baseline", attempt=attempt, context="number", text=text)
+        heard = io.ask(text, "number", content.timeout_seconds)
+        answer = heard_to_answer(heard)
+        io.log("pain-baseline", attempt=attempt, answer=answer.kind, value=answer.value,
+               confidence=answer.confidence)
+        if answer.kind == "number" and answer.value is not None and 0 <= answer.value <= content.pain_rules.scale_max:
+            if history is not None:
+                history.add_pain_rating(answer.value, "baseline", session_id)
+            return answer.value
+        if answer.kind == "stop":
+            return None
+    return None

@@ -9,9 +9,13 @@ import sys
 from typing import TextIO
 
 from coach.asr import Heard
+from coach.script import phase_of
 from coach.timeline import Cue, Timeline
 
 CLEAR_LINE = "\r\033[K"
+COUNTDOWN_PHASES = {"hold": "hold", "rest": "rest", "between": "rest", "timed": "time",
+                    "listen": "get ready", "count": "set"}
+TICK_SECONDS = 0.2      # redraw the status line at most this often (session time)
 
 
 def clock_text(seconds: float) -> str:
@@ -38,6 +42,9 @@ class View:
         self.last_heard = ""
         self.level_db: float | None = None
         self._status_shown = False
+        self._last_tick_seconds = -1.0
+        self.mode = "running"               # the session's mode, set by the runner
+        self.key_hints = False              # keys work: say so where the coach says "say next"
 
     # -- lines ---------------------------------------------------------------
     def _line(self, now_seconds: float, text: str) -> None:
@@ -49,14 +56,15 @@ class View:
     def session_started(self, timeline: Timeline, note: str = "") -> None:
         self.timeline = timeline
         self.item_count = len({c.item_index for c in timeline.cues if c.item_index is not None})
-        head = f"{timeline.routine_name} ({clock_text(timeline.total_seconds)})"
+        head = f"{timeline.routine_name} ({clock_text(timeline.total_seconds)}) · a self-care aid, not a medical device"
         self._line(0.0, head + (f" · {note}" if note else ""))
 
     def cue_started(self, index: int, cue: Cue, now_seconds: float, left_seconds: float) -> None:
         self.cue = cue
         if cue.kind != "pause" or not self.live:
-            self._line(now_seconds, cue_line(cue))
-        self.tick(now_seconds, cue.seconds, left_seconds)
+            hint = " (or press n)" if self.key_hints and cue.kind == "listen" else ""
+            self._line(now_seconds, cue_line(cue) + hint)
+        self._last_tick_seconds = -1.0      # redraw at the next tick
 
     def said(self, text: str, now_seconds: float) -> None:
         self._line(now_seconds, f"say: {text}")
@@ -88,8 +96,11 @@ class View:
                 parts.append(f"set {cue.set_number}/{cue.set_count}")
             if cue.rep_count and cue.rep_count > 1:
                 parts.append(f"rep {cue.rep_number}/{cue.rep_count}")
-            if cue.kind in ("pause", "listen"):
-                parts.append(f"{cue.purpose} {cue_left_seconds:.0f}s")
+            phase = phase_of(cue)
+            if self.mode != "running":
+                parts.append(self.mode)
+            elif phase in COUNTDOWN_PHASES:
+                parts.append(f"{COUNTDOWN_PHASES[phase]} {cue_left_seconds:.0f}s")
             if cue.item_index is not None:
                 parts.append(f"item {cue.item_index + 1}/{self.item_count}")
         parts.append(f"{clock_text(left_seconds)} left")
@@ -99,9 +110,14 @@ class View:
             parts.append(f"mic {self.level_db:.0f} dB")
         return " · ".join(parts)
 
+    def due(self, now_seconds: float) -> bool:
+        """Whether a status redraw is due (live view only, a few times a second)."""
+        return self.live and not 0 <= now_seconds - self._last_tick_seconds < TICK_SECONDS
+
     def tick(self, now_seconds: float, cue_left_seconds: float, left_seconds: float) -> None:
-        if not self.live:
+        if not self.due(now_seconds):
             return
+        self._last_tick_seconds = now_seconds
         width = shutil.get_terminal_size((100, 20)).columns
         text = self.status_text(cue_left_seconds, left_seconds)[: max(10, width - 1)]
         self.stream.write(CLEAR_LINE + text)

@@ -123,9 +123,15 @@ def spoken_intervals(out_wav: Path) -> list[tuple[float, float]]:
     return intervals
 
 
+def word_inside(clip: micmix.DevClip) -> bool:
+    """The word's end is measurable: it is not cut by the clip's edges."""
+    start, end = micmix.speech_bounds(clip)
+    return start >= 0.02 and end <= 0.97
+
+
 def make_trials(count: int, seed: int, span: tuple[float, float], speech: list[tuple[float, float]]) -> list[tuple[Trial, np.ndarray]]:
     rng = random.Random(seed)
-    stops = micmix.sample_dev_clips("stop", count, seed)
+    stops = [c for c in micmix.sample_dev_clips("stop", 3 * count, seed) if word_inside(c)][:count]
     trials = []
     for i in range(count):
         if i % 3 == 2:

@@ -126,7 +126,7 @@ def tune_thresholds(model_probs: list[tuple[KeywordModel, np.ndarray]], rows: li
     out = {}
     for context in CONTEXTS:
         best = 0.99
-        for t in np.arange(0.30, 0.99, 0.01):
+        for t in np.arange(0.05, 0.99, 0.01):
             fa_o, fa_n, n_o, n_n = 0, 0, 0, 0
             for (model, p), r in zip(model_probs, rows):
                 if r["label"] not in ("other", "noise") and r["label"] in CONTEXTS[context]:

@@ -55,6 +55,10 @@ class Policy:
     # In verify mode a decoder-only phrase is dropped when the classifier gives
     # noise or another command at least this probability.
     veto_min: float = 0.6
+    # While the coach speaks the listener asks for at least this confidence.
+    # PocketSphinx's posterior does not separate hits from false hits (measured),
+    # so alone it gets no extra bar; the classifier's probability does.
+    strict_min: float = 0.0
 
 
 class CombinedEngine:
@@ -68,7 +72,8 @@ class CombinedEngine:
         self.decoder = decoder
         self.classifier = classifier
         default_mode = "verify" if classifier and decoder else ("classifier" if classifier else "decoder")
-        self.policy = policy or Policy(mode=default_mode)
+        self.policy = policy or Policy(mode=default_mode, strict_min=0.7 if classifier else 0.0)
+        self.strict_min = self.policy.strict_min
         names = [e.name for e in (decoder,) if e] + (["keyword"] if classifier else [])
         self.name = "+".join(names)
         self._label_text = _label_texts(command_set)

@@ -58,6 +58,10 @@ class SilenceSource:
 
     def read(self, block_seconds: float) -> AudioChunk | None:
         count = max(1, int(round(block_seconds * self.rate_hz)))
+        behind = int((self.clock.now() - self.origin_seconds) * self.rate_hz + 1e-6) - self.position
+        if behind > 0:
+            # someone waited on the clock without listening: that audio went by unheard
+            self.position += behind
         start = self.position
         pcm = self._samples(start, count).astype("<i2").tobytes()
         self.position += count

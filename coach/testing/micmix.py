@@ -197,11 +197,17 @@ def espeak_pcm(
         return read_wav(out, rate_hz).tobytes()
 
 
-def speech_bounds(pcm: PcmLike, rate_hz: int = SAMPLE_RATE_HZ, frame_ms: float = 10.0) -> tuple[float, float]:
-    """Start and end (seconds into the clip) of its speech: frames within 30 dB of its loudest.
+def speech_bounds(
+    pcm: PcmLike, rate_hz: int = SAMPLE_RATE_HZ, frame_ms: float = 10.0, range_db: float = 25.0,
+    bridge_seconds: float = 0.12,
+) -> tuple[float, float]:
+    """Start and end (seconds into the clip) of its word: the loud region around the loudest frame.
 
-    Used to measure latency from the end of an inserted word. A clip with no energy
-    gives (0, 0).
+    The region grows from the loudest frame over frames within ``range_db`` of it
+    (and 6 dB above the clip's 10th-percentile background), bridging gaps up to
+    ``bridge_seconds`` (the stop before a "p"), so a noise burst elsewhere in a
+    real recording does not stretch the word. Used to measure latency from the
+    end of an inserted word. A clip with no energy gives (0, 0).
     """
     samples = as_samples(pcm, rate_hz).astype(np.float64)
     frame = max(1, int(rate_hz * frame_ms / 1000))
@@ -209,13 +215,25 @@ def speech_bounds(pcm: PcmLike, rate_hz: int = SAMPLE_RATE_HZ, frame_ms: float =
     if n_frames == 0:
         return 0.0, 0.0
     energy = np.sqrt(np.mean(samples[: n_frames * frame].reshape(n_frames, frame) ** 2, axis=1))
-    peak = float(energy.max())
-    if peak <= 0:
+    peak_index = int(np.argmax(energy))
+    peak = float(energy[peak_index])
+    if peak < 30.0:
         return 0.0, 0.0
-    loud = np.flatnonzero(energy >= max(peak * 10 ** (-30 / 20), 30.0))
-    if loud.size == 0:
-        return 0.0, 0.0
-    return loud[0] * frame / rate_hz, (loud[-1] + 1) * frame / rate_hz
+    background = float(np.percentile(energy, 10))
+    loud = energy >= max(peak * 10 ** (-range_db / 20), background * 10 ** (6 / 20), 30.0)
+    bridge = max(1, int(round(bridge_seconds * 1000 / frame_ms)))
+    first = last = peak_index
+    i, gap = peak_index - 1, 0
+    while i >= 0 and gap <= bridge:
+        gap = 0 if loud[i] else gap + 1
+        first = i if loud[i] else first
+        i -= 1
+    i, gap = peak_index + 1, 0
+    while i < n_frames and gap <= bridge:
+        gap = 0 if loud[i] else gap + 1
+        last = i if loud[i] else last
+        i += 1
+    return first * frame / rate_hz, (last + 1) * frame / rate_hz
 
 
 def rms_dbfs(pcm: PcmLike, rate_hz: int = SAMPLE_RATE_HZ) -> float:

@@ -145,3 +145,121 @@ def pulse_rig() -> Iterator[PulseRig]:
         yield rig
     finally:
         rig.stop()
+
+
+# --- measuring what the speaker did -------------------------------------------------
+
+LOUD_THRESHOLD = 500            # int16; the test tone peaks at 8,000, an idle monitor gives 0
+SEGMENT_GAP_SECONDS = 0.1
+MATCH_SECONDS = 0.25          # a sound reaches the capture within this of its reported start
+
+
+@dataclass(frozen=True)
+class CancelTrial:
+    """One play-then-cancel, in PortAudio stream time (seconds)."""
+
+    onset_seconds: float        # PulseAudio's play-out (DAC) time of the sound's first sample
+    cancel_seconds: float       # when cancel() was called
+    sounded_seconds: float      # how long the sound lasted in the capture, counted in samples
+    last_arrival_seconds: float  # latest time the sound's last sample can have reached the capture
+
+    @property
+    def latency_seconds(self) -> float:
+        """From cancel() to the capture going silent: an upper bound.
+
+        The last loud sample cannot have been played later than it reached the
+        capture, and its arrival is taken from the capture callback's time.
+        """
+        return self.last_arrival_seconds - self.cancel_seconds
+
+    @property
+    def estimated_latency_seconds(self) -> float:
+        """The same from PulseAudio's reported play-out time of the first sample plus the sound's length."""
+        return self.onset_seconds + self.sounded_seconds - self.cancel_seconds
+
+
+def tone_pcm(seconds: float, hz: float = 330.0, amplitude: int = 8000, rate_hz: int = 16_000) -> bytes:
+    import numpy as np
+
+    t = np.arange(round(seconds * rate_hz)) / rate_hz
+    return (amplitude * np.sin(2 * np.pi * hz * t)).astype("<i2").tobytes()
+
+
+def loud_segments(pcm: bytes, rate_hz: int = 16_000) -> list[tuple[int, int]]:
+    """(first, last) sample index of each stretch of sound separated by silence."""
+    import numpy as np
+
+    loud = np.flatnonzero(np.abs(np.frombuffer(pcm, "<i2").astype(np.int32)) > LOUD_THRESHOLD)
+    if len(loud) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(loud) > SEGMENT_GAP_SECONDS * rate_hz)
+    starts = [int(loud[0])] + [int(loud[i + 1]) for i in breaks]
+    ends = [int(loud[i]) for i in breaks] + [int(loud[-1])]
+    return list(zip(starts, ends))
+
+
+def open_speaker_capture(rate_hz: int = 16_000) -> object:
+    """A Recorder on ``coach_speaker.monitor`` (the rig's env must already be applied)."""
+    from coach.audio.device import Recorder
+
+    previous = os.environ.get("PULSE_SOURCE")
+    os.environ["PULSE_SOURCE"] = SPEAKER_MONITOR        # read by the ALSA pulse plugin at open
+    try:
+        return Recorder(device="pulse", rate_hz=rate_hz)
+    finally:
+        if previous is None:
+            os.environ.pop("PULSE_SOURCE", None)
+        else:
+            os.environ["PULSE_SOURCE"] = previous
+
+
+def measure_cancel(trials: int, play_seconds: float = 0.5, sleep: object = time.sleep,
+                   warm_up_seconds: float = 1.0) -> tuple[list[CancelTrial], bytes]:
+    """Play a long tone on the default output, cancel after ``play_seconds``, repeat.
+
+    The capture of ``coach_speaker.monitor`` is sample-continuous while sound
+    plays, so each sound's length is counted in samples; its start is the
+    play-out time PulseAudio reports for the first block. Returns the trials
+    and the capture. A short warm-up tone goes first and is not counted.
+    """
+    from coach.audio.device import DeviceSink
+
+    sink = DeviceSink()
+    capture = open_speaker_capture()
+    notes: list[tuple[float, float]] = []
+    try:
+        sleep(warm_up_seconds)                                          # type: ignore[operator]
+        sink.play(tone_pcm(0.3))
+        sleep(0.8)                                                      # type: ignore[operator]
+        for trial in range(trials):
+            sink.play(tone_pcm(3.0))
+            sleep(play_seconds + 0.013 * (trial % 7))                   # type: ignore[operator]
+            cancel_seconds = sink.stream_time
+            sink.cancel()
+            notes.append((sink.onset_stream_seconds, cancel_seconds))
+            sleep(0.4)                                                  # type: ignore[operator]
+        sleep(0.8)                                                      # type: ignore[operator]
+    finally:
+        recording = capture.stop()                                      # type: ignore[attr-defined]
+        sink.close()
+    return _match(notes, recording), recording.pcm
+
+
+def _match(notes: list[tuple[float, float]], recording: object) -> list[CancelTrial]:
+    """Pair each trial with the one sound that reached the capture near its onset.
+
+    The monitor delivers nothing while the sink is idle, so sample counts
+    cannot place sounds in time; the capture callbacks' arrival times can.
+    """
+    arrivals = [(recording.sample_arrival_seconds(first), first, last)          # type: ignore[attr-defined]
+                for first, last in loud_segments(recording.pcm)]               # type: ignore[attr-defined]
+    results = []
+    for index, (onset, cancel) in enumerate(notes):
+        found = [(first, last) for arrival, first, last in arrivals if abs(arrival - onset) < MATCH_SECONDS]
+        if len(found) != 1:
+            raise RuntimeError(f"trial {index}: expected one sound in the capture near its start, found {len(found)}")
+        first, last = found[0]
+        sounded_seconds = (last - first + 1) / recording.rate_hz                 # type: ignore[attr-defined]
+        arrival = recording.sample_arrival_seconds(last)                         # type: ignore[attr-defined]
+        results.append(CancelTrial(onset, cancel, sounded_seconds, arrival))
+    return results

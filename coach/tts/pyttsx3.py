@@ -16,6 +16,7 @@ import selectors
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +27,10 @@ from coach.errors import CoachError
 DEFAULT_RATE_WPM = 160
 RENDER_TIMEOUT_SECONDS = 30.0
 STARTUP_TIMEOUT_SECONDS = 20.0
+WORKER_ATTEMPTS = 4
+WORKER_POLLS = 5
+WORKER_POLL_SECONDS = 0.01
+WAV_HEADER_BYTES = 44
 
 
 class SpeechEngineError(CoachError):
@@ -167,13 +172,38 @@ def _worker_main() -> int:
                 if value is not None and current.get(name) != value:
                     engine.setProperty(name, value)
                     current[name] = value
-            engine.save_to_file(request["text"], request["path"])
-            engine.runAndWait()
-            ok = Path(request["path"]).is_file() and Path(request["path"]).stat().st_size > 44
+            ok = _render_with_retries(engine, request["text"], Path(request["path"]))
             replies.write(json.dumps({"ok": ok, "error": "" if ok else "no audio written"}) + "\n")
         except Exception as error:
             replies.write(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}) + "\n")
     return 0
+
+
+def _complete_wav(path: Path) -> bool:
+    """True once the WAV's header agrees with its size (the writer has closed it)."""
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as wav:
+            frames = wav.getnframes()
+            size = wav.getsampwidth() * wav.getnchannels() * frames
+        return frames > 0 and path.stat().st_size >= WAV_HEADER_BYTES + size
+    except (OSError, EOFError, wave.Error):
+        return False
+
+
+def _render_with_retries(engine: Any, text: str, path: Path, attempts: int = WORKER_ATTEMPTS) -> bool:
+    """espeak's driver runs its callback on its own thread; about one render in a
+    hundred returns from ``runAndWait`` without writing the file. Try again."""
+    for _ in range(attempts):
+        path.unlink(missing_ok=True)
+        engine.save_to_file(text, str(path))
+        engine.runAndWait()
+        for _ in range(WORKER_POLLS):
+            if _complete_wav(path):
+                return True
+            time.sleep(WORKER_POLL_SECONDS)
+    return False
 
 
 if __name__ == "__main__" and "--worker" in sys.argv:

@@ -276,3 +276,27 @@ def test_a_sink_at_another_rate_is_recorded_at_the_mic_rate() -> None:
     assert window[:32].tolist() == [1000] * 32
     assert not window[32:].any()
     assert resample_int16(np.arange(4, dtype=np.int16), RATE, RATE).tolist() == [0, 1, 2, 3]
+
+
+def test_echo_of_the_file_sink_into_the_file_microphone(tmp_path) -> None:
+    """The room loop as `coach run --mic --speaker --echo-db` wires it, without engines."""
+    filesource = pytest.importorskip("coach.audio.filesource", reason="coach.audio.filesource not present yet")
+    wav = pytest.importorskip("coach.audio.wav", reason="coach.audio.wav not present yet")
+    mic = np.zeros(RATE // 2, np.int16)
+    mic[100] = 5
+    wav.write_wav(tmp_path / "mic.wav", mic.tobytes())
+    clock = VirtualClock()
+    tap = PlaybackTap(wav.WavFileSink(tmp_path / "out.wav", clock), clock)
+    source = EchoSource(filesource.WavSource(tmp_path / "mic.wav", clock), tap, gain_db=HALF_DB, delay_ms=40)
+    got = [np.frombuffer(source.read(0.03).pcm, np.int16)]          # 480 samples; clock at 0.03 s
+    tap.play(pcm(np.full(1000, 400)))                                 # sounds from sample 480
+    for _ in range(20):
+        got.append(np.frombuffer(source.read(0.03).pcm, np.int16))
+    tap.close()
+    heard = np.concatenate(got)
+    written = np.frombuffer(wav.read_wav(tmp_path / "out.wav"), np.int16)
+    assert heard[100] == 5
+    assert not heard[101 : 480 + 640].any()
+    assert heard[480 + 640 : 480 + 640 + 1000].tolist() == [200] * 1000
+    assert not heard[480 + 640 + 1000 :].any()
+    assert written[480:1480].tolist() == [400] * 1000

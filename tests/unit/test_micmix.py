@@ -59,6 +59,11 @@ def test_speech_bounds_find_the_loud_part() -> None:
     assert start == pytest.approx(0.25, abs=0.011)
     assert end == pytest.approx(0.5, abs=0.011)
     assert micmix.speech_bounds(np.zeros(100, np.int16)) == (0.0, 0.0)
+    gapped = clip.copy()
+    gapped[8000:9000] = 0                  # a 60 ms stop closure, then the release
+    gapped[9000:9600] = 3000
+    gapped[14000:14400] = 2000             # a bump 280 ms later is not the word
+    assert micmix.speech_bounds(gapped) == (pytest.approx(0.25, abs=0.011), pytest.approx(0.6, abs=0.011))
     assert micmix.rms_dbfs(np.zeros(10, np.int16)) == -120.0
     assert micmix.rms_dbfs(np.full(10, 32767, np.int16)) == pytest.approx(0.0, abs=0.01)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coach.asr import Heard
 from coach.dialog import TriageResult
@@ -296,3 +298,39 @@ def test_an_empty_timeline_completes_at_once():
     empty = replace(TIMELINE, cues=())
     state, effects = transition(initial_state(), Started(0.0), empty)
     assert effects == [End("completed")] and state.mode == "ended"
+
+steps = st.lists(st.one_of(st.sampled_from(COMMANDS[:-3]), st.just("finish"), st.just("wait"),
+                           st.sampled_from(["triage-continue", "triage-skip"])), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps, st.booleans())
+def test_any_sequence_of_events_keeps_the_session_sound(sequence, triage):
+    state, effects = transition(initial_state(triage_enabled=triage, idle_timeout_seconds=30.0), Started(0.0), TIMELINE)
+    now = 0.0
+    for step in sequence:
+        now += 7.0
+        if step == "finish":
+            event = CueFinished(state.index, now)
+        elif step == "wait":
+            event = TimePassed(now)
+        elif step.startswith("triage"):
+            action = "continue" if step == "triage-continue" else "skip-exercise"
+            event = TriageFinished(TriageResult("c", action), now)
+        else:
+            event = CommandHeard(Heard(step), now)
+        was = state
+        state, effects = transition(state, event, TIMELINE)
+        if was.mode == "ended":
+            assert effects == [] and state == was
+        assert 0 <= state.index < len(CUES)
+        for effect in effects:
+            if isinstance(effect, StartCue):
+                assert 0 <= effect.index < len(CUES) and effect.seconds >= 0
+                assert CUES[effect.index].exercise_id not in state.skip_exercise_ids
+        if any(isinstance(e, End) for e in effects):
+            assert state.mode == "ended" and isinstance(effects[-1], End)
+        if isinstance(event, CommandHeard) and event.heard.command in ("stop", "pain") and was.mode != "ended":
+            assert effects[0] == CancelAudio(event.heard.command)
+        if state.mode == "running":
+            assert state.paused_seconds is None

@@ -25,7 +25,7 @@ PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_ch
 
 
 def run(answers: dict[str, str], profile=frozenset(), rating: int = 3, after: int = 3,
-        content: TriageContent = CONTENT) -> tuple[Outcome, list[Ask]]:
+        content: TriageContent = CONTENT, **setup: object) -> tuple[Outcome, list[Ask]]:
     """The same answer on every attempt of a question (so an unknown stays unknown)."""
     asked: list[Ask] = []
 
@@ -37,7 +37,7 @@ def run(answers: dict[str, str], profile=frozenset(), rating: int = 3, after: in
             return Answer("number", after)
         return CHOICES[answers.get(ask.question_id, "no")]
 
-    outcome, _ = walk(Setup(content, frozenset(profile)), answer_for)
+    outcome, _ = walk(Setup(content, frozenset(profile), **setup), answer_for)
     return outcome, asked
 
 
@@ -46,11 +46,16 @@ profiles = st.frozensets(st.sampled_from(FLAGS))
 ratings = st.integers(0, 10)
 
 
+modes = st.sampled_from([{}, {"mode": "recheck", "previous_outcome": "c"},
+                         {"mode": "recheck", "previous_outcome": "b2"}])
+
+
 @PROPERTY_SETTINGS
-@given(answer_maps, profiles, ratings, ratings, st.sampled_from(YES_NO_IDS), st.sampled_from(["yes", "unknown"]))
-def test_monotonic_flipping_a_no_never_lowers_urgency(answers, profile, rating, after, flip, to):
-    before, _ = run({**answers, flip: "no"}, profile, rating, after)
-    flipped, _ = run({**answers, flip: to}, profile, rating, after)
+@given(answer_maps, profiles, ratings, ratings, st.sampled_from(YES_NO_IDS + ["R1"]),
+       st.sampled_from(["yes", "unknown", "not_sure"]), modes, st.one_of(st.none(), ratings))
+def test_monotonic_flipping_a_no_never_lowers_urgency(answers, profile, rating, after, flip, to, mode, baseline):
+    before, _ = run({**answers, flip: "no"}, profile, rating, after, baseline_rating=baseline, **mode)
+    flipped, _ = run({**answers, flip: to}, profile, rating, after, baseline_rating=baseline, **mode)
     assert URGENCY[flipped.outcome] >= URGENCY[before.outcome]
 
 

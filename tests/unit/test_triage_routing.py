@@ -274,9 +274,10 @@ def test_recheck_short_path_still_routes_a(content):
     assert outcome.outcome == "a"
 
 
-def test_recheck_keeps_an_earlier_b2(content):
-    outcome, _ = route(content, mode="recheck", previous_outcome="b2")
-    assert outcome.outcome == "b2"
+@pytest.mark.parametrize("r1", ["no", "yes"])
+def test_recheck_keeps_an_earlier_b2(content, r1):
+    outcome, _ = route(content, mode="recheck", previous_outcome="b2", answers={"R1": [Answer(r1)]})
+    assert outcome.outcome == "b2" and "earlier_today_b2" in outcome.reasons
 
 
 @pytest.mark.parametrize("r1", [[Answer("yes")], unknown(2), [Answer("not_sure")]])
@@ -289,3 +290,32 @@ def test_en_gb_wording(content):
     _, asked = route(content, yes={"A5"}, locale="en-GB")
     a5 = [a.text for a in asked if a.question_id == "A5"][0]
     assert "poo " in a5 and "poop" not in a5
+
+
+# Every red flag of the seed articles maps to a rule at least as urgent as the seed
+# asks (weight loss: decision 3 sets b1 where seed B says "immediate").
+SEED_FLAGS = [
+    ("seed A: loss of bowel or bladder control", "A5", "a"),
+    ("seed A: new or worsening leg weakness or numbness", "A11", "a"),
+    ("seed A: affects your ability to walk", "A12", "a"),
+    ("seed A: high fever", "A16", "a"),
+    ("seed A: significant trauma", "A13", "a"),
+    ("seed A: persists beyond four to six weeks", "C6", "b2"),
+    ("seed A: radiates sharply down the leg", "C1", "b2"),
+    ("seed A: unrelenting even at night", "B4", "b2"),
+    ("seed A: constant or intense", "C7", "b2"),
+    ("seed B: persistent or worsening", "C5", "b2"),
+    ("seed B: numbness, tingling or weakness", "C2", "b2"),
+    ("seed B: daily activities or sleep", "C3", "b2"),
+    ("seed B: following an injury", "C4", "b2"),
+    ("seed B: unexplained weight loss", "B3", "b1"),
+    ("seed B: fever", "A16", "a"),
+    ("seed B: bowel or bladder changes", "A4", "a"),
+]
+
+
+@pytest.mark.parametrize("flag, qid, at_least", SEED_FLAGS, ids=[row[0] for row in SEED_FLAGS])
+def test_seed_red_flags_are_at_least_as_urgent(content, flag, qid, at_least):
+    from coach.triage import URGENCY
+    outcome, _ = route(content, yes={qid})
+    assert URGENCY[outcome.outcome] >= URGENCY[at_least]

@@ -1,0 +1,270 @@
+"""Listener: microphone chunks → echo removal → endpointing → engine → parser → Heard.
+
+Safe listening: while the coach speaks (and ~300 ms after), only urgent commands
+count, with a stricter confidence, and never words the coach itself is saying.
+The coach's own voice is known exactly (``note_playback``): an echo canceller
+estimates its delay and gain in the microphone and subtracts it, and a segment
+mostly explained by it is rejected. Every decision is in audio time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from coach.asr import Heard
+from coach.asr.combined import Hypothesis, SegmentEngine
+from coach.audio import SAMPLE_RATE_HZ, AudioChunk
+from coach.commands import CommandParser, normalise
+from coach.endpoint import Endpointer, Segment
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    tail_seconds: float = 0.30          # guard stays up this long after the coach stops
+    min_confidence: float | None = None     # stricter confidence while guarded
+    #                                     (None: the engine's ``strict_min``)
+    echo_explained: float = 0.5         # reject a segment whose energy is mostly playback
+    echo_explained_cue_word: float = 0.25   # ... lower bar when the word is in the cue text
+    max_delay_seconds: float = 0.25     # speaker → microphone latency searched
+    estimate_every_seconds: float = 0.25
+    estimate_window_seconds: float = 0.5
+    min_correlation: float = 0.3        # only update delay/gain when the echo dominates
+
+
+@dataclass(frozen=True)
+class _Playback:
+    text: str
+    samples: np.ndarray
+    start_sample: int
+
+    @property
+    def end_sample(self) -> int:
+        return self.start_sample + len(self.samples)
+
+
+class EchoReference:
+    """What the coach played, on the session timeline, and how it comes back in the mic."""
+
+    def __init__(self, config: GuardConfig) -> None:
+        self.config = config
+        self.playbacks: list[_Playback] = []
+        self.delay_samples: int | None = None
+        self.gain = 0.0
+
+    def add(self, text: str, pcm: bytes, start_seconds: float) -> None:
+        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        self.playbacks.append(_Playback(text, samples, round(start_seconds * SAMPLE_RATE_HZ)))
+
+    def forget_before(self, sample: int) -> None:
+        self.playbacks = [p for p in self.playbacks if p.end_sample > sample]
+
+    def played(self, start_sample: int, count: int) -> np.ndarray:
+        out = np.zeros(count)
+        for p in self.playbacks:
+            lo, hi = max(start_sample, p.start_sample), min(start_sample + count, p.end_sample)
+            if hi > lo:
+                out[lo - start_sample:hi - start_sample] += p.samples[lo - p.start_sample:hi - p.start_sample]
+        return out
+
+    def echo(self, start_sample: int, count: int) -> np.ndarray:
+        if self.delay_samples is None:
+            return np.zeros(count)
+        return self.gain * self.played(start_sample - self.delay_samples, count)
+
+    def correlate(self, mic: np.ndarray, start_sample: int) -> tuple[int, float, float]:
+        """(delay samples, squared normalised correlation, gain) of the best single
+        echo path from the playback into ``mic``; (0, 0, 0) when nothing played."""
+        max_delay = round(self.config.max_delay_seconds * SAMPLE_RATE_HZ)
+        ref = self.played(start_sample - max_delay, len(mic) + max_delay)
+        mic_energy = float(mic @ mic)
+        if not ref.any() or mic_energy <= 0.0:
+            return 0, 0.0, 0.0
+        size = 1 << int(np.ceil(np.log2(len(ref) + len(mic))))
+        corr = np.fft.irfft(np.conj(np.fft.rfft(mic, size)) * np.fft.rfft(ref, size), size)
+        # corr[k] = sum mic[n] ref[n + k]; an echo delayed by d lines up at k = max_delay - d.
+        lags = corr[: max_delay + 1][::-1]
+        cumulative = np.concatenate([[0.0], np.cumsum(ref * ref)])
+        ends = max_delay - np.arange(max_delay + 1)
+        energies = np.maximum(cumulative[ends + len(mic)] - cumulative[ends], 1e-9)
+        explained = lags * np.abs(lags) / (energies * mic_energy)
+        best = int(np.argmax(explained))
+        return best, float(max(explained[best], 0.0)), float(lags[best] / energies[best])
+
+    def estimate(self, mic: np.ndarray, start_sample: int) -> None:
+        """Update delay and gain when the playback clearly dominates the microphone."""
+        delay, explained, gain = self.correlate(mic, start_sample)
+        if explained >= self.config.min_correlation ** 2:
+            self.delay_samples, self.gain = delay, gain
+
+    def cue_texts(self, start_sample: int, end_sample: int, tail_samples: int) -> list[str]:
+        return [p.text for p in self.playbacks
+                if p.start_sample < end_sample and p.end_sample + tail_samples > start_sample]
+
+    def playing_until(self, sample: int) -> int | None:
+        ends = [p.end_sample for p in self.playbacks if p.start_sample <= sample]
+        return max(ends) if ends else None
+
+
+class Listener:
+    """Feed microphone chunks in order; get the commands decided in them."""
+
+    def __init__(self, engine: SegmentEngine, parser: CommandParser,
+                 endpointer: Endpointer | None = None, context: str = "session",
+                 guard: GuardConfig | None = None) -> None:
+        self.engine = engine
+        self.parser = parser
+        self.endpointer = endpointer or Endpointer()
+        self.guard = guard or GuardConfig()
+        self.reference = EchoReference(self.guard)
+        self.context = context
+        parser.command_set.commands(context)
+        self._mic = np.zeros(0)                 # recent raw mic, for the echo check
+        self._mic_start = 0                     # sample index of _mic[0]
+        self._next_estimate: int | None = None
+        self._speaking_until = -1.0             # audio seconds the coach was last speaking
+        self._decided_start: float | None = None    # speech already acted on (early)
+        self.observer: Callable[[Segment, Hypothesis | None, Heard | None], None] | None = None
+        self.engine_sentence = ""               # which engine and why, for the person
+
+    def set_context(self, name: str) -> None:
+        self.parser.command_set.commands(name)      # KeyError for unknown contexts
+        self.context = name
+
+    def note_playback(self, text: str, pcm: bytes, start_seconds: float) -> None:
+        """The coach plays ``pcm`` (16 kHz int16) from ``start_seconds`` of audio time."""
+        self.reference.add(text, pcm, start_seconds)
+
+    def feed(self, chunk: AudioChunk, speaking: bool) -> list[Heard]:
+        if chunk.rate_hz != SAMPLE_RATE_HZ:
+            raise ValueError(f"the listener needs {SAMPLE_RATE_HZ} Hz chunks, got {chunk.rate_hz}")
+        if speaking:
+            self._speaking_until = max(self._speaking_until, chunk.end_seconds)
+        start = round(chunk.start_seconds * SAMPLE_RATE_HZ)
+        mic = np.frombuffer(chunk.pcm, dtype="<i2").astype(np.float64)
+        residual = self._cancel(mic, start)
+        pcm = np.clip(np.rint(residual), -32768, 32767).astype("<i2").tobytes()
+        heard: list[Heard] = []
+        for segment in self.endpointer.feed(pcm, chunk.start_seconds):
+            heard.extend(self._decide(segment))
+        return heard
+
+    def flush(self) -> list[Heard]:
+        """End of input (a file): decide any speech still open."""
+        return [h for s in self.endpointer.flush() for h in self._decide(s)]
+
+    # ------------------------------------------------------------ echo
+
+    def _cancel(self, mic: np.ndarray, start: int) -> np.ndarray:
+        """Subtract the estimated echo; re-estimate on a fixed sample grid so the
+        result does not depend on chunk sizes."""
+        if not len(self._mic):
+            self._mic_start = start
+        self._mic = np.concatenate([self._mic, mic])
+        every = round(self.guard.estimate_every_seconds * SAMPLE_RATE_HZ)
+        window = round(self.guard.estimate_window_seconds * SAMPLE_RATE_HZ)
+        if self._next_estimate is None:
+            self._next_estimate = start + window
+        out = np.empty_like(mic)
+        done = 0
+        while done < len(mic):
+            piece_end = min(len(mic), max(done + 1, self._next_estimate - start))
+            out[done:piece_end] = mic[done:piece_end] - self.reference.echo(start + done, piece_end - done)
+            done = piece_end
+            if start + done >= self._next_estimate:
+                lo = self._next_estimate - window - self._mic_start
+                if lo >= 0:
+                    self.reference.estimate(self._mic[lo:lo + window], self._next_estimate - window)
+                self._next_estimate += every
+        keep = round(5.0 * SAMPLE_RATE_HZ)
+        if len(self._mic) > keep:
+            self._mic_start += len(self._mic) - keep
+            self._mic = self._mic[-keep:]
+            self.reference.forget_before(self._mic_start - round(self.guard.max_delay_seconds * SAMPLE_RATE_HZ))
+        return out
+
+    def _explained(self, segment: Segment) -> float:
+        """Fraction of the segment (after echo removal) that the playback still
+        explains: high means leftover coach voice, low means someone else spoke."""
+        residual = np.frombuffer(segment.pcm, dtype="<i2").astype(np.float64)
+        return self.reference.correlate(residual, round(segment.start_seconds * SAMPLE_RATE_HZ))[1]
+
+    # ------------------------------------------------------------ decisions
+
+    def _guarded(self, segment: Segment) -> bool:
+        tail = self.guard.tail_seconds
+        if segment.start_seconds < self._speaking_until + tail:
+            return True
+        until = self.reference.playing_until(round(segment.end_seconds * SAMPLE_RATE_HZ))
+        return until is not None and segment.start_seconds < until / SAMPLE_RATE_HZ + tail
+
+    def _decide(self, segment: Segment) -> list[Heard]:
+        if self._decided_start is not None and segment.start_seconds == self._decided_start:
+            if not segment.early:
+                self._decided_start = None
+            return []           # already acted on this speech from its early candidate
+        guarded = self._guarded(segment)
+        urgent_only = guarded or segment.early
+        hyp = self.engine.transcribe(segment.pcm, self.context, urgent_only)
+        heard = self._accept(hyp, segment, guarded, urgent_only)
+        if self.observer is not None:
+            self.observer(segment, hyp, heard)
+        if heard is None:
+            return []
+        if segment.early:
+            self._decided_start = segment.start_seconds
+        return [heard]
+
+    def _accept(self, hyp: Hypothesis | None, segment: Segment, guarded: bool,
+                urgent_only: bool) -> Heard | None:
+        if hyp is None or not hyp.complete:
+            return None
+        heard = self.parser.parse(hyp.text, self.context, urgent_only)
+        if heard is None:
+            return None
+        if guarded:
+            strict = self.guard.min_confidence
+            if strict is None:
+                strict = float(getattr(self.engine, "strict_min", 0.0))
+            if hyp.confidence < strict:
+                return None
+            explained = self._explained(segment)
+            limit = self.guard.echo_explained
+            start = round(segment.start_seconds * SAMPLE_RATE_HZ)
+            end = round(segment.end_seconds * SAMPLE_RATE_HZ)
+            tail = round(self.guard.tail_seconds * SAMPLE_RATE_HZ)
+            if any(_contains(cue, heard.text) for cue in self.reference.cue_texts(start, end, tail)):
+                limit = self.guard.echo_explained_cue_word
+            if explained >= limit:
+                return None
+        return replace(heard, confidence=float(hyp.confidence), source="voice",
+                       audio_start_seconds=segment.start_seconds,
+                       audio_end_seconds=segment.end_seconds,
+                       decided_seconds=segment.decided_seconds)
+
+
+def open_listener(settings: Any, clock: Any = None, engine: str | None = None) -> Listener:
+    """Composition seam for sessions: the engine from ``engine``, ``settings.engine``
+    or $COACH_ENGINE (default auto). Raises ModelError when only the keyboard is left."""
+    import os
+
+    from coach.asr.select import build_engine, choose_engine
+    from coach.commands import default_commands_path, load_commands
+    from coach.errors import ModelError
+
+    requested = engine or getattr(settings, "engine", None) or os.environ.get("COACH_ENGINE") or "auto"
+    choice = choose_engine(requested)
+    if choice.engine == "keyboard":
+        raise ModelError("no-recognizer", choice.reason)
+    command_set = load_commands(default_commands_path(getattr(settings, "content_dir", None)))
+    listener = Listener(build_engine(choice, command_set), CommandParser(command_set))
+    listener.engine_sentence = choice.reason
+    return listener
+
+
+def _contains(cue_text: str, phrase_text: str) -> bool:
+    cue, phrase = normalise(cue_text), normalise(phrase_text)
+    return any(cue[i:i + len(phrase)] == phrase for i in range(len(cue) - len(phrase) + 1))
