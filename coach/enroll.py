@@ -152,5 +152,5 @@ def _voice_or_nothing(out: TextIO) -> Callable[[str], None]:
         import time
         pcm = synth.synthesize(text)
         sink.play(pcm)
-        time.sleep(len(pcm) / 2 / SAMPLE_RATE_HZ + 0.2)     # do not record the prompt itself
+        time.sleep(len(pcm) / 2 / getattr(synth, "rate_hz", SAMPLE_RATE_HZ) + 0.2)  # not the prompt itself
     return say

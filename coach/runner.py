@@ -108,7 +108,7 @@ class Runner:
         try:
             for line in self.opening_lines:
                 self._speak(line, "notice")
-                self._wait_speech(collect=False)
+                self._wait_speech()
             self._dispatch(s.Started(self.clock.now()))
             while self.result is None:
                 self._step()
@@ -270,33 +270,39 @@ class Runner:
         self.sink.play(pcm)
         return len(pcm) / SAMPLE_WIDTH_BYTES / self.sink.rate_hz
 
-    def _speak(self, text: str, purpose: str) -> float:
+    def _speak(self, text: str, purpose: str, play: bool = True) -> float:
         """Speech outside the timeline (messages, help, triage): printed and played."""
         if self.view:
             self.view.said(text, self.events.now())
-        self.events.emit("said", text=text, purpose=purpose)
-        return self._play(text)
+        self.events.emit("said", text=text, purpose=purpose, **({} if play else {"spoken": False}))
+        return self._play(text) if play else 0.0
 
-    def _wait_speech(self, collect: bool) -> None:
-        """Wait until the sink is quiet, listening; 'stop' or 'pain' cut the speech short."""
+    def _wait_speech(self, collect: str = "none") -> None:
+        """Wait until the sink is quiet, still listening.
+
+        ``collect``: "none" ignores what is heard; "urgent" keeps 'stop' and 'pain'
+        (they cut the speech short); "all" also keeps answers given over a question.
+        """
         limit = self.clock.now() + END_SPEECH_MAX_SECONDS
         while self.sink.is_playing() and self.clock.now() < limit:
             for heard in self._read_block(self.block_seconds):
-                if not collect:
+                if collect == "none":
                     continue
                 self._log_heard(heard)
+                urgent = heard.command in s.URGENT_COMMANDS
+                if not urgent and collect != "all":
+                    continue        # words over a statement answer nothing yet
                 self.pending_heard.append(heard)
-                if heard.command in s.URGENT_COMMANDS:
-                    self.sink.cancel()
-                    self.events.emit("audio-cancelled", reason=heard.command, cue_index=None)
-                    return
+                self.sink.cancel()
+                self.events.emit("audio-cancelled", reason=heard.command, cue_index=None)
+                return
 
     def _finish(self, reason: str) -> None:
         if self.result is not None:
             return
         self._end_cue("ended")
         if reason != "interrupted":
-            self._wait_speech(collect=False)
+            self._wait_speech()
         self.events.emit("session-ended", reason=reason)
         if self.view:
             self.view.session_ended(reason, self.events.now())
@@ -325,16 +331,24 @@ class _Dialog:
         self.runner = runner
 
     def say(self, text: str) -> None:
+        if self.runner.pending_heard:
+            # 'stop' or 'pain' was said: print, don't speak; the next ask returns it
+            self.runner._speak(text, "triage", play=False)
+            return
         self.runner._speak(text, "triage")
-        self.runner._wait_speech(collect=True)
+        self.runner._wait_speech("urgent")
 
     def ask(self, text: str, context: str, timeout_seconds: float) -> Heard | None:
+        """Answers may come while the question is spoken (that cuts it short)."""
         r = self.runner
         r._set_context(context)
         if not r.pending_heard:
-            self.say(text)
+            r._speak(text, "triage")
+            r._wait_speech("all")
         if r.pending_heard:
-            return r.pending_heard.pop(0)
+            heard = r.pending_heard.pop(0)
+            r.pending_heard = [h for h in r.pending_heard if h.command in s.URGENT_COMMANDS]
+            return heard
         return self._listen_for(timeout_seconds, urgent_only=False)
 
     def wait(self, seconds: float) -> Heard | None:
