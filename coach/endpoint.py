@@ -31,6 +31,8 @@ class EndpointConfig:
     max_speech_seconds: float = 3.0
     floor_rise_per_frame: float = 0.01   # slow: a voice must not raise the floor
     initial_floor_dbfs: float = -60.0
+    min_floor_dbfs: float = -75.0        # digital silence must not make every hiss speech
+    calibration_seconds: float = 0.2     # learn the room before calling anything speech
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,11 @@ class Endpointer:
         self._frames_done += 1
         self._history.append(frame)
         out: list[Segment] = []
+        if index < self._frames(cfg.calibration_seconds):
+            self._floor_db = max(cfg.min_floor_dbfs, level_db if index == 0 else
+                                 self._floor_db + 0.3 * (level_db - self._floor_db))
+            self._history = self._history[-self._frames(cfg.preroll_seconds):]
+            return out
         if self._speech_start is None:
             if level_db > max(self._floor_db + cfg.onset_db, cfg.min_level_dbfs):
                 preroll = min(self._frames(cfg.preroll_seconds), len(self._history) - 1)
@@ -169,6 +176,7 @@ class Endpointer:
             self._floor_db += 0.3 * (level_db - self._floor_db)
         else:
             self._floor_db += self.config.floor_rise_per_frame * (level_db - self._floor_db)
+        self._floor_db = max(self._floor_db, self.config.min_floor_dbfs)
 
     def _close(self, decided_frame: int, final: bool) -> Segment | None:
         cfg = self.config

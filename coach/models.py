@@ -9,6 +9,7 @@ folder appears by a single rename, so it is either complete or absent.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import sys
@@ -113,7 +114,7 @@ def _download(spec: ModelSpec, part: Path, progress: Progress | None, timeout_se
         if error.code == 416 and have == spec.size_bytes:
             return
         raise ModelError("download-failed", f"{spec.url}: HTTP {error.code} {error.reason}") from error
-    except (urllib.error.URLError, OSError, TimeoutError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         reason = getattr(error, "reason", None) or error
         raise ModelError("download-interrupted",
                          f"download of {spec.name} stopped at {have:,} of {spec.size_bytes:,} bytes "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -266,9 +267,11 @@ class DeviceSource:
 
 @dataclass(frozen=True)
 class Recording:
-    """Captured int16 mono PCM and, per block, (first sample index, its ADC time, callback time).
+    """Captured int16 mono PCM and, per block, (first sample index, ADC time, arrival time).
 
-    Times are PortAudio stream time, which is ``time.monotonic()`` on Linux.
+    ADC time is PortAudio's stream time (its own estimate); arrival is
+    ``time.monotonic()`` read when the callback ran, which is certainly after
+    every sample of the block was captured.
     """
 
     pcm: bytes
@@ -276,18 +279,18 @@ class Recording:
     blocks: tuple[tuple[int, float, float], ...]
 
     def sample_arrival_seconds(self, sample_index: int) -> float:
-        """Latest stream time at which this sample can have been at the capture point.
+        """Monotonic time by which this sample had certainly been captured.
 
-        Uses the callback time of the block holding the sample minus the
-        samples after it in that block: an upper bound that includes the
-        capture path's own delay, so latencies measured with it are conservative.
+        The arrival time of its block minus the samples after it in the block:
+        later than the true capture time by the capture path's delay, so a
+        latency measured with it is an upper bound.
         """
         starts = [block[0] for block in self.blocks]
         position = int(np.searchsorted(starts, sample_index, side="right")) - 1
         position = max(0, position)
-        first, _, callback_seconds = self.blocks[position]
+        first, _, arrival_seconds = self.blocks[position]
         next_first = self.blocks[position + 1][0] if position + 1 < len(self.blocks) else len(self.pcm) // 2
-        return callback_seconds - (next_first - 1 - sample_index) / self.rate_hz
+        return arrival_seconds - (next_first - 1 - sample_index) / self.rate_hz
 
 
 class Recorder:
@@ -311,7 +314,7 @@ class Recorder:
             raise AudioDeviceError("audio-device-busy", f"cannot open the input for recording: {error}") from error
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
-        self._blocks.append((self._samples, float(time_info.inputBufferAdcTime), float(time_info.currentTime)))
+        self._blocks.append((self._samples, float(time_info.inputBufferAdcTime), time.monotonic()))
         self._parts.append(bytes(indata))
         self._samples += frames
 

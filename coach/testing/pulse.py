@@ -156,10 +156,11 @@ MATCH_SECONDS = 0.25          # a sound reaches the capture within this of its r
 
 @dataclass(frozen=True)
 class CancelTrial:
-    """One play-then-cancel, in PortAudio stream time (seconds)."""
+    """One play-then-cancel. ``*_stream_seconds`` are PortAudio stream time, the rest monotonic."""
 
-    onset_seconds: float        # PulseAudio's play-out (DAC) time of the sound's first sample
-    cancel_seconds: float       # when cancel() was called
+    onset_stream_seconds: float  # PulseAudio's play-out (DAC) time of the sound's first sample
+    cancel_stream_seconds: float
+    cancel_seconds: float        # time.monotonic() just before cancel()
     sounded_seconds: float      # how long the sound lasted in the capture, counted in samples
     last_arrival_seconds: float  # latest time the sound's last sample can have reached the capture
 
@@ -175,7 +176,7 @@ class CancelTrial:
     @property
     def estimated_latency_seconds(self) -> float:
         """The same from PulseAudio's reported play-out time of the first sample plus the sound's length."""
-        return self.onset_seconds + self.sounded_seconds - self.cancel_seconds
+        return self.onset_stream_seconds + self.sounded_seconds - self.cancel_stream_seconds
 
 
 def tone_pcm(seconds: float, hz: float = 330.0, amplitude: int = 8000, rate_hz: int = 16_000) -> bytes:
@@ -214,7 +215,7 @@ def open_speaker_capture(rate_hz: int = 16_000) -> object:
 
 
 def measure_cancel(trials: int, play_seconds: float = 0.5, sleep: object = time.sleep,
-                   warm_up_seconds: float = 1.0) -> tuple[list[CancelTrial], bytes]:
+                   warm_up_seconds: float = 1.0, flush_on_cancel: bool = True) -> tuple[list[CancelTrial], bytes]:
     """Play a long tone on the default output, cancel after ``play_seconds``, repeat.
 
     The capture of ``coach_speaker.monitor`` is sample-continuous while sound
@@ -224,9 +225,9 @@ def measure_cancel(trials: int, play_seconds: float = 0.5, sleep: object = time.
     """
     from coach.audio.device import DeviceSink
 
-    sink = DeviceSink()
+    sink = DeviceSink(flush_on_cancel=flush_on_cancel)
     capture = open_speaker_capture()
-    notes: list[tuple[float, float]] = []
+    notes: list[tuple[float, float, float]] = []
     try:
         sleep(warm_up_seconds)                                          # type: ignore[operator]
         sink.play(tone_pcm(0.3))
@@ -234,9 +235,9 @@ def measure_cancel(trials: int, play_seconds: float = 0.5, sleep: object = time.
         for trial in range(trials):
             sink.play(tone_pcm(3.0))
             sleep(play_seconds + 0.013 * (trial % 7))                   # type: ignore[operator]
-            cancel_seconds = sink.stream_time
+            cancel_stream_seconds, cancel_seconds = sink.stream_time, time.monotonic()
             sink.cancel()
-            notes.append((sink.onset_stream_seconds, cancel_seconds))
+            notes.append((sink.onset_stream_seconds, cancel_stream_seconds, cancel_seconds))
             sleep(0.4)                                                  # type: ignore[operator]
         sleep(0.8)                                                      # type: ignore[operator]
     finally:
@@ -245,21 +246,20 @@ def measure_cancel(trials: int, play_seconds: float = 0.5, sleep: object = time.
     return _match(notes, recording), recording.pcm
 
 
-def _match(notes: list[tuple[float, float]], recording: object) -> list[CancelTrial]:
-    """Pair each trial with the one sound that reached the capture near its onset.
+def _match(notes: list[tuple[float, float, float]], recording: object) -> list[CancelTrial]:
+    """Pair each trial with the one sound whose end reached the capture near its cancel.
 
     The monitor delivers nothing while the sink is idle, so sample counts
     cannot place sounds in time; the capture callbacks' arrival times can.
     """
-    arrivals = [(recording.sample_arrival_seconds(first), first, last)          # type: ignore[attr-defined]
-                for first, last in loud_segments(recording.pcm)]               # type: ignore[attr-defined]
+    ends = [(recording.sample_arrival_seconds(last), first, last)              # type: ignore[attr-defined]
+            for first, last in loud_segments(recording.pcm)]                   # type: ignore[attr-defined]
     results = []
-    for index, (onset, cancel) in enumerate(notes):
-        found = [(first, last) for arrival, first, last in arrivals if abs(arrival - onset) < MATCH_SECONDS]
+    for index, (onset_stream, cancel_stream, cancel) in enumerate(notes):
+        found = [(arrival, first, last) for arrival, first, last in ends if -0.1 < arrival - cancel < MATCH_SECONDS]
         if len(found) != 1:
-            raise RuntimeError(f"trial {index}: expected one sound in the capture near its start, found {len(found)}")
-        first, last = found[0]
+            raise RuntimeError(f"trial {index}: expected one sound ending near its cancel, found {len(found)}")
+        arrival, first, last = found[0]
         sounded_seconds = (last - first + 1) / recording.rate_hz                 # type: ignore[attr-defined]
-        arrival = recording.sample_arrival_seconds(last)                         # type: ignore[attr-defined]
-        results.append(CancelTrial(onset, cancel, sounded_seconds, arrival))
+        results.append(CancelTrial(onset_stream, cancel_stream, cancel, sounded_seconds, arrival))
     return results

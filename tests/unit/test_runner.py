@@ -399,3 +399,48 @@ def test_live_countdown_covers_the_whole_hold():
     hold_start = next(i for i, c in enumerate(TIMELINE.cues) if c.purpose == "hold-start" and c.side == "left")
     assert runner._group_rest[hold_start] == pytest.approx(20 - TIMELINE.cues[hold_start].seconds)
     assert "hold 19s" in out.getvalue() or "hold 20s" in out.getvalue()
+
+
+def dialog_session(script, conversation):
+    """Run a session whose pain hook is ``conversation(dialog) -> list``; return what it got."""
+    clock = VirtualClock()
+    sink = RecordingSink(clock)
+    got: list = []
+
+    def on_pain(dialog, report):
+        got.extend(conversation(dialog))
+        return TriageResult("c", "end")
+
+    runner, _, events = make_runner(clock, sink=sink, speaker=SilentSpeaker(seconds_per_char=0.1),
+                                    keys=ScriptedKeys(clock, script), on_pain=on_pain)
+    runner.run()
+    return got, events, sink
+
+
+def test_words_over_a_statement_answer_nothing_but_words_over_a_question_do():
+    # pain at 10; the statement takes 4.4 s (44 chars); the question is asked after it
+    statement = "Please answer the next question yes or no."
+    question = "Do you have any chest pain right now, today?"
+    got, events, sink = dialog_session(
+        [(10.0, "pain"), (11.0, "yes"), (16.0, "no")],
+        lambda d: [d.say(statement), d.ask(question, "yesno", 10.0)])
+    assert got[1].command == "no"              # "yes" over the statement was not taken as the answer
+    cancels = [r.at_seconds for r in sink.records if r.action == "cancel"]
+    assert any(16.0 <= t <= 16.0 + DEFAULT_BLOCK_SECONDS + 1e-9 for t in cancels)   # answering cut the question
+
+
+def test_stop_over_a_statement_silences_the_rest_until_the_next_question():
+    got, events, _ = dialog_session(
+        [(10.0, "pain"), (11.0, "stop")],
+        lambda d: [d.say("First statement is long enough."), d.say("Second statement."),
+                   d.ask("A question?", "yesno", 5.0), d.say("Signs to watch for.")])
+    assert got[2].command == "stop"
+    said = {e["text"]: e for e in events.of_type("said")}
+    assert said["Second statement."].get("spoken") is False
+    assert "spoken" not in said["Signs to watch for."]          # spoken again after the stop was taken
+
+
+def test_dialog_wait_rests_on_the_clock_but_hears_stop():
+    got, _, _ = dialog_session([(10.0, "pain"), (30.0, "next"), (40.0, "stop")],
+                               lambda d: [d.wait(60.0), d.wait(5.0)])
+    assert got[0].command == "stop" and got[1] is None
