@@ -49,19 +49,18 @@ def _speaker(args: Any) -> Speaker:
 
 
 def cmd_say(args: Any) -> int:
-    speaker = _speaker(args)
-    pcm = speaker.pcm(args.text)
     if args.output:
         from coach.audio.wav import write_wav
 
-        write_wav(args.output, pcm)
+        write_wav(args.output, _speaker(args).pcm(args.text))
         return 0
     from coach.audio.device import DeviceSink
     from coach.clock import SystemClock
 
-    sink = DeviceSink()
+    sink = DeviceSink()                  # no device: fail before rendering anything
     clock = SystemClock()
     try:
+        pcm = _speaker(args).pcm(args.text)
         sink.play(pcm)
         clock.sleep(len(pcm) / 2 / sink.rate_hz)
         while sink.is_playing():

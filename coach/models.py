@@ -103,7 +103,7 @@ def _download(spec: ModelSpec, part: Path, progress: Progress | None, timeout_se
                 have = 0            # the server ignored the range: start again
             with open(part, "ab" if have else "wb") as out:
                 while True:
-                    block = response.read(CHUNK_BYTES)
+                    block = response.read1(CHUNK_BYTES)     # what has arrived, not a full block
                     if not block:
                         break
                     out.write(block)

@@ -1,7 +1,8 @@
 """The whole guided session as one audio track, exactly as a session plays it uninterrupted.
 
-Speech comes from the Speaker (cached PCM), pauses and listens are silence, a
-chime is a short soft tone. Cue boundaries are sample positions in the track,
+Speech comes from the Speaker (cached PCM), pauses are silence, a listen cue
+is its spoken prompt then silence until its time is up, a chime is a short
+soft tone. Cue boundaries are sample positions in the track,
 so the JSON and the WAV agree to the sample.
 """
 
@@ -18,7 +19,7 @@ from coach.audio.resample import to_int16
 from coach.speaker import ProgressCallback, Speaker
 from coach.timeline import Cue, Timeline
 
-SPOKEN_KINDS = ("say", "count")
+SPOKEN_KINDS = ("say", "count", "listen")     # a listen cue speaks its prompt, then waits
 CHIME_HZ = (660.0, 880.0)
 CHIME_PEAK = 0.18           # of full scale: a soft tone, quieter than speech
 CHIME_FADE_SECONDS = 0.02
@@ -75,12 +76,19 @@ def chime_pcm(seconds: float, rate_hz: int = SAMPLE_RATE_HZ) -> bytes:
 
 
 def cue_pcm(cue: Cue, speaker: Speaker, rate_hz: int = SAMPLE_RATE_HZ) -> bytes:
-    """What a cue sounds like: its speech in full, or ``seconds`` of tone or silence."""
-    if cue.kind in SPOKEN_KINDS:
-        return speaker.pcm(cue.text)
+    """What a cue sounds like, as the session runner plays it.
+
+    Spoken cues (say, count, and a listen cue's prompt) last as long as their
+    speech or their ``seconds``, whichever is longer, as the runner waits;
+    a chime is ``seconds`` of tone; pauses and silent listens are silence.
+    """
+    samples = max(0, round(cue.seconds * rate_hz))
+    if cue.kind in SPOKEN_KINDS and cue.text:
+        speech = speaker.pcm(cue.text)
+        return speech + b"\x00\x00" * max(0, samples - len(speech) // SAMPLE_WIDTH_BYTES)
     if cue.kind == "chime":
         return chime_pcm(cue.seconds, rate_hz)
-    return b"\x00\x00" * max(0, round(cue.seconds * rate_hz))
+    return b"\x00\x00" * samples
 
 
 def render_timeline(timeline: Timeline, speaker: Speaker, rate_hz: int = SAMPLE_RATE_HZ) -> Rendering:

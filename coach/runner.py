@@ -9,58 +9,29 @@ triage hook runs the triage conversation over the same audio (``DialogIO``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
-
-import numpy as np
+from dataclasses import replace
+from typing import Any
 
 from coach.asr import Heard
-from coach.audio import SAMPLE_WIDTH_BYTES, AudioChunk, AudioSink, AudioSource
+from coach.audio import SAMPLE_WIDTH_BYTES, AudioSink, AudioSource
 from coach.audio.null import NullSink
 from coach.clock import Clock
-from coach.dialog import DialogIO, PainReport, TriageResult
-from coach.errors import EXIT_OK, EXIT_SAFETY_STOP
+from coach.dialog import PainReport, TriageResult
 from coach.events import EventLog
 from coach import session as s
-from coach.script import group_key
+from coach.runner_dialog import RunnerDialog, UrgentHeard
+from coach.runner_ports import (  # noqa: F401  (RunResult and exit_code_for are public here too)
+    SAFETY_REASONS, BaselineHook, KeyInput, Listener, PainHook, RunResult, Speaker, exit_code_for,
+)
+from coach.script import group_rest_seconds
 from coach.timeline import Timeline, estimate_speech_seconds
-from coach.view import View
+from coach.view import View, level_db
 
 DEFAULT_BLOCK_SECONDS = 0.03
 LIVE_VIEW_BLOCK_SECONDS = 0.25
 END_SPEECH_MAX_SECONDS = 15.0
-SAFETY_REASONS = ("stopped", "pain", "triage")
 MIC_LOST_TEXT = "I can't hear the microphone any more. You can use the keyboard instead."
-
-
-class Speaker(Protocol):
-    def pcm(self, text: str) -> bytes: ...
-
-
-class Listener(Protocol):
-    def feed(self, chunk: AudioChunk, speaking: bool) -> list[Heard]: ...
-    def set_context(self, name: str) -> None: ...
-    def note_playback(self, text: str, pcm: bytes, start_seconds: float) -> None: ...
-
-
-class KeyInput(Protocol):
-    def poll(self) -> list[Heard]: ...
-
-
-PainHook = Callable[[DialogIO, PainReport], TriageResult]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    reason: str
-    exit_code: int
-
-
-def exit_code_for(reason: str) -> int:
-    """0 when the routine completed (or ended idle), 10 when stop, pain or triage ended it."""
-    return EXIT_SAFETY_STOP if reason.startswith(SAFETY_REASONS) else EXIT_OK
 
 
 class Runner:
@@ -73,7 +44,9 @@ class Runner:
                  block_seconds: float = DEFAULT_BLOCK_SECONDS,
                  start_fields: dict[str, Any] | None = None,
                  opening_lines: tuple[str, ...] = (),
-                 fallback_keys: Callable[[], KeyInput | None] | None = None) -> None:
+                 fallback_keys: Callable[[], KeyInput | None] | None = None,
+                 ask_baseline: BaselineHook | None = None,
+                 rise_stops_exercise: int = s.DEFAULT_RISE_STOPS_EXERCISE) -> None:
         self.timeline = timeline
         self.clock = clock
         self.events = events
@@ -88,9 +61,11 @@ class Runner:
         self.start_fields = start_fields or {}
         self.opening_lines = opening_lines     # e.g. the first-run notice, spoken before the routine
         self.fallback_keys = fallback_keys     # keyboard to fall back on when the microphone is lost
-        self._group_rest = _group_rest_seconds(timeline)
+        self.ask_baseline = ask_baseline       # the pain rating before the routine (decision 9)
+        self._group_rest = group_rest_seconds(timeline)
         self.state = s.initial_state(triage_enabled=on_pain is not None,
-                                     idle_timeout_seconds=idle_timeout_seconds)
+                                     idle_timeout_seconds=idle_timeout_seconds,
+                                     rise_stops_exercise=rise_stops_exercise)
         self.cue_index: int | None = None
         self.cue_deadline: float | None = None
         self.result: RunResult | None = None
@@ -104,12 +79,15 @@ class Runner:
                          cue_count=len(self.timeline.cues), **self.start_fields)
         if self.view:
             self.view.session_started(self.timeline)
-        self._set_context("session")
+        self.set_context("session")
         try:
             for line in self.opening_lines:
-                self._speak(line, "notice")
-                self._wait_speech()
-            self._dispatch(s.Started(self.clock.now()))
+                self.speak(line, "notice")
+                self.wait_speech()
+            if self.ask_baseline is not None:
+                self._baseline(self.ask_baseline)
+            if self.result is None and self.cue_index is None:
+                self._dispatch(s.Started(self.clock.now()))
             while self.result is None:
                 self._step()
         except KeyboardInterrupt:
@@ -120,6 +98,19 @@ class Runner:
             if self.view:
                 self.view.close()
         return self.result
+
+    def _baseline(self, ask: BaselineHook) -> None:
+        """Ask the baseline rating; 'stop' or 'pain' as the answer act as in the session."""
+        try:
+            value = ask(RunnerDialog(self, urgent_raises=True))
+        except UrgentHeard as urgent:
+            self.set_context("session")
+            self.pending_heard.clear()
+            self._dispatch(s.CommandHeard(urgent.heard, self.clock.now()))
+            return
+        self.set_context("session")
+        self.pending_heard.clear()
+        self._dispatch(s.BaselineRated(value, self.clock.now()))
 
     def _step(self) -> None:
         now = self.clock.now()
@@ -152,7 +143,7 @@ class Runner:
         return max(0.0, self.cue_deadline - self.clock.now()) + self._group_rest[self.cue_index]
 
     # -- input -------------------------------------------------------------------
-    def _read_block(self, seconds: float) -> list[Heard]:
+    def read_block(self, seconds: float) -> list[Heard]:
         """Wait one block: read the microphone (or sleep), return what was heard in it."""
         heard: list[Heard] = []
         if self.source is not None:
@@ -182,19 +173,19 @@ class Runner:
         if self.keys is None and self.fallback_keys is not None:
             self.keys = self.fallback_keys()
         if self.keys is not None:
-            self._speak(MIC_LOST_TEXT, "notice")
-            self._set_context("session")
+            self.speak(MIC_LOST_TEXT, "notice")
+            self.set_context("session")
         else:
             self._dispatch(s.InputEnded(self.clock.now()))
 
     def _listen(self, seconds: float) -> None:
-        for heard in self._read_block(seconds):
+        for heard in self.read_block(seconds):
             if self.result is not None:
                 break
-            self._log_heard(heard)
+            self.log_heard(heard)
             self._dispatch(s.CommandHeard(heard, self.clock.now()))
 
-    def _log_heard(self, heard: Heard) -> None:
+    def log_heard(self, heard: Heard) -> None:
         self.events.emit("command-heard", command=heard.command, value=heard.value, text=heard.text,
                          confidence=round(heard.confidence, 3), source=heard.source,
                          audio_start=self._session_seconds(heard.audio_start_seconds),
@@ -208,7 +199,7 @@ class Runner:
             return None
         return round(clock_seconds - self.events.origin_seconds, 3)
 
-    def _set_context(self, name: str) -> None:
+    def set_context(self, name: str) -> None:
         for target in (self.listener, self.keys):
             if target is not None and hasattr(target, "set_context"):
                 target.set_context(name)
@@ -227,7 +218,7 @@ class Runner:
         elif isinstance(effect, s.StartCue):
             self._start_cue(effect)
         elif isinstance(effect, s.Say):
-            self._speak(effect.text, effect.purpose)
+            self.speak(effect.text, effect.purpose)
         elif isinstance(effect, s.StartTriage):
             self._triage(effect.report)
         elif isinstance(effect, s.End):
@@ -270,14 +261,14 @@ class Runner:
         self.sink.play(pcm)
         return len(pcm) / SAMPLE_WIDTH_BYTES / self.sink.rate_hz
 
-    def _speak(self, text: str, purpose: str, play: bool = True) -> float:
+    def speak(self, text: str, purpose: str, play: bool = True) -> float:
         """Speech outside the timeline (messages, help, triage): printed and played."""
         if self.view:
             self.view.said(text, self.events.now())
         self.events.emit("said", text=text, purpose=purpose, **({} if play else {"spoken": False}))
         return self._play(text) if play else 0.0
 
-    def _wait_speech(self, collect: str = "none") -> None:
+    def wait_speech(self, collect: str = "none") -> None:
         """Wait until the sink is quiet, still listening.
 
         ``collect``: "none" ignores what is heard; "urgent" keeps 'stop' and 'pain'
@@ -285,10 +276,10 @@ class Runner:
         """
         limit = self.clock.now() + END_SPEECH_MAX_SECONDS
         while self.sink.is_playing() and self.clock.now() < limit:
-            for heard in self._read_block(self.block_seconds):
+            for heard in self.read_block(self.block_seconds):
                 if collect == "none":
                     continue
-                self._log_heard(heard)
+                self.log_heard(heard)
                 urgent = heard.command in s.URGENT_COMMANDS
                 if not urgent and collect != "all":
                     continue        # words over a statement answer nothing yet
@@ -302,7 +293,7 @@ class Runner:
             return
         self._end_cue("ended")
         if reason != "interrupted":
-            self._wait_speech()
+            self.wait_speech()
         self.events.emit("session-ended", reason=reason)
         if self.view:
             self.view.session_ended(reason, self.events.now())
@@ -313,84 +304,12 @@ class Runner:
         self._end_cue("cancelled")
         self.pending_heard.clear()
         try:
-            result = self.on_pain(_Dialog(self), replace(report, session_id=self.events.session_id or None))
+            result = self.on_pain(RunnerDialog(self), replace(report, session_id=self.events.session_id or None))
         except Exception as error:  # a failing triage must still leave the person safe
             self.events.emit("triage-error", error=f"{type(error).__name__}: {error}")
-            self._speak(s.PAIN_TEXT, "pain")
+            self.speak(s.PAIN_TEXT, "pain")
             result = TriageResult("incomplete", "end", reasons=("triage-error",))
         finally:
-            self._set_context("session")
+            self.set_context("session")
             self.pending_heard.clear()
         self._dispatch(s.TriageFinished(result, self.clock.now()))
-
-
-class _Dialog:
-    """DialogIO over the runner's own sink, speaker, microphone, listener and keys."""
-
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
-
-    def say(self, text: str) -> None:
-        if self.runner.pending_heard:
-            # 'stop' or 'pain' was said: print, don't speak; the next ask returns it
-            self.runner._speak(text, "triage", play=False)
-            return
-        self.runner._speak(text, "triage")
-        self.runner._wait_speech("urgent")
-
-    def ask(self, text: str, context: str, timeout_seconds: float) -> Heard | None:
-        """Answers may come while the question is spoken (that cuts it short)."""
-        r = self.runner
-        r._set_context(context)
-        if not r.pending_heard:
-            r._speak(text, "triage")
-            r._wait_speech("all")
-        if r.pending_heard:
-            heard = r.pending_heard.pop(0)
-            r.pending_heard = [h for h in r.pending_heard if h.command in s.URGENT_COMMANDS]
-            return heard
-        return self._listen_for(timeout_seconds, urgent_only=False)
-
-    def wait(self, seconds: float) -> Heard | None:
-        """Rest for ``seconds`` on the session clock, still listening: returns 'stop'
-        or 'pain' at once when heard, else None when the time is up."""
-        self.runner._set_context("session")
-        return self._listen_for(seconds, urgent_only=True)
-
-    def _listen_for(self, seconds: float, urgent_only: bool) -> Heard | None:
-        r = self.runner
-        deadline = r.clock.now() + seconds
-        while r.clock.now() < deadline - 1e-9:
-            left = deadline - r.clock.now()
-            block = min(left, r.block_seconds) if (r.source or r.keys or r.listener) else left
-            heard = r._read_block(block)
-            for h in heard:
-                r._log_heard(h)
-            if urgent_only:
-                heard = [h for h in heard if h.command in s.URGENT_COMMANDS]
-            if heard:
-                r.pending_heard.extend(heard[1:])
-                return heard[0]
-        return None
-
-    def log(self, event_type: str, **fields: Any) -> None:
-        self.runner.events.emit(event_type, **fields)
-
-
-def _group_rest_seconds(timeline: Timeline) -> list[float]:
-    """For each cue, the seconds of the cues after it in the same group."""
-    rest = [0.0] * len(timeline.cues)
-    for i in range(len(timeline.cues) - 2, -1, -1):
-        following = timeline.cues[i + 1]
-        if group_key(following) == group_key(timeline.cues[i]):
-            rest[i] = rest[i + 1] + following.seconds
-    return rest
-
-
-def level_db(pcm: bytes) -> float:
-    """Input level in dB relative to full scale (-96 for silence)."""
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    if not len(samples):
-        return -96.0
-    rms = float(np.sqrt(np.mean(samples * samples)))
-    return max(-96.0, 20 * math.log10(rms / 32768)) if rms > 0 else -96.0

@@ -320,3 +320,14 @@ def item_starts(timeline: Timeline) -> list[int]:
 def with_rounded_seconds(timeline: Timeline) -> Timeline:
     """Every cue's seconds rounded to milliseconds (what JSON output shows)."""
     return replace(timeline, cues=tuple(c.with_seconds(round(c.seconds, 3)) for c in timeline.cues))
+
+
+def group_rest_seconds(timeline: Timeline) -> list[float]:
+    """For each cue, the seconds of the cues after it in the same group (a countdown
+    over a whole hold, rest or set of counts)."""
+    rest = [0.0] * len(timeline.cues)
+    for i in range(len(timeline.cues) - 2, -1, -1):
+        following = timeline.cues[i + 1]
+        if group_key(following) == group_key(timeline.cues[i]):
+            rest[i] = rest[i + 1] + following.seconds
+    return rest

@@ -4,9 +4,12 @@ redrawn in place when it is a terminal."""
 
 from __future__ import annotations
 
+import math
 import shutil
 import sys
 from typing import TextIO
+
+import numpy as np
 
 from coach.asr import Heard
 from coach.script import phase_of
@@ -21,6 +24,15 @@ TICK_SECONDS = 0.2      # redraw the status line at most this often (session tim
 def clock_text(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def level_db(pcm: bytes) -> float:
+    """Input level in dB relative to full scale (-96 for silence), for the status line."""
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    if not len(samples):
+        return -96.0
+    rms = float(np.sqrt(np.mean(samples * samples)))
+    return max(-96.0, 20 * math.log10(rms / 32768)) if rms > 0 else -96.0
 
 
 def cue_line(cue: Cue) -> str:

@@ -2,7 +2,9 @@
 
 ``auto``: Vosk if its English model is installed, else the embedded default
 (PocketSphinx, verified by the keyword classifier when its weights are present),
-else the keyboard.
+else the keyboard; in auto the classifier joins whichever decoder is chosen.
+Naming an engine (``pocketsphinx``, ``vosk``, ``keyword``) gets that engine alone,
+so each can be measured on its own.
 """
 
 from __future__ import annotations
@@ -54,9 +56,9 @@ def choose_engine(requested: str = "auto", directory: Path | None = None) -> Eng
         if vosk_path is None:
             raise ModelError("model-missing", f"the Vosk English model is not in {directory or models_dir()}; "
                              "get it with: coach models fetch vosk-small-en")
-        return EngineChoice("vosk", "Using Vosk, as asked.", vosk_path, classifier)
+        return EngineChoice("vosk", "Using Vosk alone, as asked.", vosk_path, False)
     if requested == "pocketsphinx":
-        return EngineChoice("pocketsphinx", "Using PocketSphinx, as asked.", None, classifier)
+        return EngineChoice("pocketsphinx", "Using PocketSphinx alone, as asked.", None, False)
     if requested == "keyword":
         if not classifier:
             raise ModelError("model-missing", "the keyword classifier's weights are not installed")

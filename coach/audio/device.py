@@ -29,6 +29,10 @@ SOURCE_QUEUE_BLOCKS = 500        # ~10 s of 20 ms blocks before the oldest is dr
 def _sounddevice() -> Any:
     try:
         import sounddevice
+    except ImportError as error:  # the Python package itself is missing
+        raise AudioDeviceError(
+            "sounddevice-missing", "the sounddevice package is not installed; use --text for a text-only session"
+        ) from error
     except OSError as error:  # PortAudio library missing
         raise AudioDeviceError(
             "portaudio-missing",
@@ -279,12 +283,8 @@ class Recording:
     blocks: tuple[tuple[int, float, float], ...]
 
     def sample_arrival_seconds(self, sample_index: int) -> float:
-        """Monotonic time by which this sample had certainly been captured.
-
-        The arrival time of its block minus the samples after it in the block:
-        later than the true capture time by the capture path's delay, so a
-        latency measured with it is an upper bound.
-        """
+        """Monotonic time at which this sample reached us: its block's arrival
+        minus the samples after it in the block."""
         starts = [block[0] for block in self.blocks]
         position = int(np.searchsorted(starts, sample_index, side="right")) - 1
         position = max(0, position)

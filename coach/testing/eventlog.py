@@ -82,6 +82,10 @@ def times(events: Iterable[Event], type_: str) -> list[float]:
     return [float(e["t"]) for e in of_type(events, type_) if "t" in e]
 
 
-def without_wall_time(events: Iterable[Event], volatile_keys: Sequence[str] = ("wall", "wall_time", "pid", "created_at", "session_id", "path", "events", "speaker", "mic")) -> list[Event]:
-    """Events with fields that legitimately differ between identical runs removed."""
+VOLATILE_KEYS = ("wall", "wall_time", "pid", "created_at", "session_id", "triage_id", "path", "events", "speaker", "mic")
+
+
+def without_wall_time(events: Iterable[Event], volatile_keys: Sequence[str] = VOLATILE_KEYS) -> list[Event]:
+    """Events without the fields that legitimately differ between identical runs
+    (random ids, wall-clock stamps, file paths)."""
     return [{k: v for k, v in e.items() if k not in volatile_keys} for e in events]

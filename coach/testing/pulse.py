@@ -166,10 +166,12 @@ class CancelTrial:
 
     @property
     def latency_seconds(self) -> float:
-        """From cancel() to the capture going silent: an upper bound.
+        """From cancel() to the last loud sample reaching the capture (callback time).
 
-        The last loud sample cannot have been played later than it reached the
-        capture, and its arrival is taken from the capture callback's time.
+        This includes the capture path's delay; on the other hand a null sink
+        renders a few milliseconds ahead of its clock, so a sample can reach
+        the monitor slightly before its nominal play time (small negative
+        values). ``estimated_latency_seconds`` is the cross-check.
         """
         return self.last_arrival_seconds - self.cancel_seconds
 

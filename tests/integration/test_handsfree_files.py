@@ -10,10 +10,12 @@ starts at 23.4 s again when the user speaks only later.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +31,9 @@ RATE = 16_000
 RUN_TIMEOUT_SECONDS = 300
 SILENT_TAIL_SECONDS = 2.0        # mic input past the last placed word
 HALT_SLACK_SECONDS = 0.05        # cancel() silences within one block; allow two or three
-NOTICE_MARKER = "notice-shown"   # coach.app: the first-run notice is spoken once per data folder
+NOTICE_MARKER = "notice-shown"
+ANSWER_AFTER_SECONDS = 1.0      # from the end of the coach's question to the start of the answer
+VOICES = ("en-us", "en-gb", "en-us+f3", "en-gb-scotland", "en-029", "en-us+m7")   # coach.app: the first-run notice is spoken once per data folder
 
 
 # ------------------------------------------------------------------ running the coach
@@ -135,6 +139,18 @@ def audio_start(event: dict) -> float | None:
 # ------------------------------------------------------------------ clips that the recognizer knows
 
 
+def first_heard_as(paths: list[Path], context: str, command: str, value: int | None = None) -> int | None:
+    """Index of the first file that `coach hear` maps to ``command`` (and value), or None."""
+    done = coach("hear", "--context", context, "--json", *[str(p) for p in paths], timeout=300)
+    if done.returncode not in (0, 1) or not done.stdout.strip():
+        pytest.skip(f"`coach hear` is not usable yet: {done.stderr.strip()[-300:]}")
+    for index, line in enumerate(done.stdout.strip().splitlines()):
+        result = json.loads(line)
+        if result.get("command") == command and (value is None or result.get("value") == value):
+            return index
+    return None
+
+
 @functools.cache
 def recognised_clip(label: str, context: str, command: str, value: int | None = None) -> micmix.DevClip:
     """The first development clip of ``label`` that `coach hear` maps to ``command``.
@@ -145,20 +161,25 @@ def recognised_clip(label: str, context: str, command: str, value: int | None = 
     clips = micmix.dev_clips(label)[:40]
     if not clips:
         pytest.skip(f"no development clip labelled {label!r}")
-    done = coach("hear", "--context", context, "--json", *[str(c.path) for c in clips], timeout=300)
-    if done.returncode not in (0, 1) or not done.stdout.strip():
-        pytest.skip(f"`coach hear` is not usable yet: {done.stderr.strip()[-300:]}")
-    import json
-
-    for clip, line in zip(clips, done.stdout.strip().splitlines()):
-        result = json.loads(line)
-        if result.get("command") == command and (value is None or result.get("value") == value):
-            return clip
-    pytest.skip(f"`coach hear` recognised none of {len(clips)} {label!r} clips as {command}")
+    index = first_heard_as([c.path for c in clips], context, command, value)
+    if index is None:
+        pytest.skip(f"`coach hear` recognised none of {len(clips)} {label!r} clips as {command}")
+    return clips[index]
 
 
-def espeak(text: str) -> np.ndarray:
-    return np.frombuffer(micmix.espeak_pcm(text), np.int16)
+@functools.cache
+def recognised_phrase(text: str, context: str, command: str) -> np.ndarray:
+    """``text`` spoken by the first espeak-ng voice whose rendering `coach hear` maps to ``command``."""
+    folder = Path(tempfile.mkdtemp(prefix="coach-phrases-"))
+    paths = [micmix.write_wav(folder / f"{i}.wav", espeak(text, voice)) for i, voice in enumerate(VOICES)]
+    index = first_heard_as(paths, context, command)
+    if index is None:
+        pytest.skip(f"`coach hear` recognised {text!r} as {command} in none of the voices {VOICES}")
+    return micmix.read_wav(paths[index])
+
+
+def espeak(text: str, voice: str = "en-us") -> np.ndarray:
+    return np.frombuffer(micmix.espeak_pcm(text, voice=voice), np.int16)
 
 
 # ------------------------------------------------------------------ the schedule of a silent session
@@ -262,7 +283,7 @@ def test_stop_over_the_coach_voice_halts_and_ends(quiet_run, tmp_path) -> None:
 def test_next_skips_ahead(quiet_run, tmp_path) -> None:
     require_dev_set()
     cue, cue_end, silent_from = quiet_cue(quiet_run, after_seconds=5.0)
-    word = espeak("next")
+    word = recognised_phrase("next", "session", "next")
     word_start, word_end = micmix.speech_bounds(word)
     place = silent_from + 0.5
     mic = micmix.compose_mic_samples(place + 1.0 + SILENT_TAIL_SECONDS, [(place, word, 0.0)])
@@ -300,34 +321,41 @@ def question_end_seconds(run: Run, question: dict, max_seconds: float = 30.0) ->
     return t + len(levels) * 0.01
 
 
-def answer_clip(question: dict, answers: list[str]) -> np.ndarray:
-    context = question.get("context", "yesno")
-    if context == "number":
-        return micmix.as_samples(recognised_clip("three", "number", "number", 3))
-    want = answers.pop(0) if answers else "no"
-    return micmix.as_samples(recognised_clip(want, "yesno", want))
+def spoken_answer(context: str, want: str) -> np.ndarray:
+    """A recording of the answer: a development-set clip the engine hears, else espeak-ng."""
+    label, command, value = ("three", "number", 3) if context == "number" else (want, want, None)
+    clips = micmix.dev_clips(label)[:40]
+    index = first_heard_as([c.path for c in clips], context, command, value) if clips else None
+    if index is not None:
+        return micmix.as_samples(clips[index])
+    return recognised_phrase(label, context, command)
 
 
-def drive_triage(folder: Path, base: list, pain_end: float, answers: list[str], max_rounds: int = 8) -> tuple[Run, list]:
-    """Answer each question 0.4 s after the coach finished asking it, one run per question.
+def drive_triage(folder: Path, base: list, pain_end: float, answers: list[str], max_rounds: int = 10) -> tuple[Run, list]:
+    """Answer each question a second after the coach finished asking it, one run per answer.
 
-    Run k answers the questions that run k-1 revealed: the session is causal, so
-    adding audio after a question changes nothing before it.
+    Run k answers the first question that run k-1 left unanswered: the session is
+    causal, so audio added after a question changes nothing before it. Number
+    questions get "three"; yes/no questions get ``answers`` in order.
     """
     placements = list(base)
-    answered: set[float] = set()
+    placed: set[tuple[str, str]] = set()
     remaining = list(answers)
     run = run_session(folder, micmix.compose_mic_samples(pain_end + 12.0, placements), name="round0")
     for round_number in range(1, max_rounds + 1):
-        if eventlog.triage_outcome(run.events) is not None:
-            return run, placements
-        questions = [q for q in eventlog.of_type(run.events, "triage-question") if float(q["t"]) not in answered]
-        if not questions:
+        given = {(a["id"], a["attempt"]): a["answer"] for a in eventlog.of_type(run.events, "triage-answer")}
+        open_questions = [q for q in eventlog.of_type(run.events, "triage-question")
+                          if given.get((q["id"], q["attempt"]), "unknown") == "unknown"]
+        if not open_questions or (not remaining and open_questions[0].get("context") != "number"):
             break
-        question = questions[0]
-        answered.add(float(question["t"]))
-        place = question_end_seconds(run, question) + 0.4
-        placements.append((place, answer_clip(question, remaining), 0.0))
+        question = open_questions[0]
+        key = (question["id"], question["attempt"])
+        assert key not in placed, f"the answer to {key} was not understood: {given.get(key)}"
+        placed.add(key)
+        want = "number" if question.get("context") == "number" else remaining.pop(0)
+        answer = spoken_answer(question.get("context", "yesno"), want)
+        place = question_end_seconds(run, question) + ANSWER_AFTER_SECONDS - micmix.speech_bounds(answer)[0]
+        placements.append((place, answer, 0.0))
         mic = micmix.compose_mic_samples(place + 1.0 + SILENT_TAIL_SECONDS, placements)
         run = run_session(folder, mic, name=f"round{round_number}")
     return run, placements
@@ -336,7 +364,7 @@ def drive_triage(folder: Path, base: list, pain_end: float, answers: list[str], 
 def test_pain_starts_triage_and_spoken_answers_reach_an_outcome(quiet_run, tmp_path) -> None:
     require_dev_set()
     _, _, silent_from = quiet_cue(quiet_run, after_seconds=5.0)
-    phrase = espeak("it hurts")
+    phrase = recognised_phrase("it hurts", "session", "pain")
     _, phrase_end = micmix.speech_bounds(phrase)
     place = silent_from + 0.5
     base = [(place, phrase, 0.0)]
@@ -346,11 +374,18 @@ def test_pain_starts_triage_and_spoken_answers_reach_an_outcome(quiet_run, tmp_p
     pain = eventlog.first(run.events, "command-heard", command="pain")
     assert pain is not None, f"pain not heard; commands: {eventlog.commands_heard(run.events)}"
     assert float(pain["t"]) <= place + phrase_end + 0.7
+    assert eventlog.first(run.events, "audio-cancelled", after_seconds=float(pain["t"]) - 1e-6) is not None
     questions = eventlog.of_type(run.events, "triage-question")
     assert questions and float(questions[0]["t"]) >= float(pain["t"])
-    answers = eventlog.of_type(run.events, "triage-answer")
-    assert len(answers) >= 3, f"answers heard: {answers}"
-    assert eventlog.triage_outcome(run.events) is not None, "triage reached no outcome"
+    given = [a for a in eventlog.of_type(run.events, "triage-answer") if a["answer"] != "unknown"]
+    assert [a["answer"] for a in given if a["answer"] != "number"] == ["no", "no", "no", "yes"], given
+    assert all(a["value"] == 3 for a in given if a["answer"] == "number")
+    yes = given[-1]
+    outcome = eventlog.last(run.events, "triage-outcome")
+    assert outcome is not None, "triage reached no outcome"
+    if yes["id"].startswith("A"):               # a yes to an emergency question
+        assert outcome["outcome"] == "a"
+    assert float(outcome["t"]) > float(yes["t"])
     assert eventlog.end_reason(run.events) is not None
 
     # The same recording twice gives the same log.

@@ -67,7 +67,7 @@ def test_render_matches_its_json(routine: str, shared_cache: Path, tmp_path: Pat
     assert all(a["end_seconds"] == b["start_seconds"] for a, b in zip(cues, cues[1:]))
     for cue in cues:
         span = samples[round(cue["start_seconds"] * RATE) : round(cue["end_seconds"] * RATE)]
-        if cue["kind"] in ("say", "count"):
+        if cue["kind"] in ("say", "count") or (cue["kind"] == "listen" and cue["text"]):
             assert cue["text"] and rms(span) > SPEECH_MIN_RMS, cue
         elif cue["kind"] == "pause" and cue["end_seconds"] - cue["start_seconds"] >= 2.0:
             assert rms(span) <= SILENT_MAX_RMS, cue

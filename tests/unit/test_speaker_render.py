@@ -30,12 +30,13 @@ class ToneSynth:
 
 
 TIMELINE = Timeline("t", "T", (
-    Cue("say", "Lie on your back.", 1.0),
+    Cue("say", "Lie on your back.", 0.1),          # speech longer than the estimate: speech wins
     Cue("chime", "", 0.3),
     Cue("pause", "", 2.5),
-    Cue("count", "Three, two, one.", 1.0),
+    Cue("count", "Three, two, one.", 0.1),
     Cue("listen", "", 1.25),
-    Cue("say", "Well done.", 1.0),
+    Cue("listen", "Say next when ready.", 1.0),
+    Cue("say", "Well done.", 0.5),
 ))
 
 
@@ -50,19 +51,24 @@ def test_cues_are_contiguous_sample_spans_matching_their_audio(speech_cache_dir:
     assert spans["sayLie on your back."] == 4 * 1601
     assert spans["countThree, two, one."] == 3 * 1601
     assert spans["pause"] == 2.5 * RATE and spans["listen"] == 1.25 * RATE and spans["chime"] == 0.3 * RATE
+    assert spans["listenSay next when ready."] == RATE               # prompt (4 words) then silence to 1 s
+    assert spans["sayWell done."] == 0.5 * RATE                       # the session waits the cue's seconds
     for cue in cues:
         audio = rendering.pcm[cue.start_sample * 2 : cue.end_sample * 2]
-        if cue.kind in ("say", "count", "chime"):
+        if cue.text or cue.kind == "chime":
             assert pcm_rms(audio) > 300, cue
         else:
             assert pcm_rms(audio) == 0, cue
+    prompt = next(c for c in cues if c.text == "Say next when ready.")
+    tail = rendering.pcm[(prompt.start_sample + 4 * 1601) * 2 : prompt.end_sample * 2]
+    assert len(tail) > 0 and pcm_rms(tail) == 0
 
 
 def test_json_seconds_is_the_wav_length(speech_cache_dir: Path) -> None:
     rendering = render_timeline(TIMELINE, Speaker(ToneSynth(), SpeechCache(speech_cache_dir)))
     data = rendering.to_json()
     assert data["seconds"] == len(rendering.pcm) / 2 / RATE
-    assert [c["kind"] for c in data["cues"]] == ["say", "chime", "pause", "count", "listen", "say"]
+    assert [c["kind"] for c in data["cues"]] == ["say", "chime", "pause", "count", "listen", "listen", "say"]
     assert data["cues"][-1]["end_seconds"] == data["seconds"]
 
 

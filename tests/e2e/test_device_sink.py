@@ -1,0 +1,123 @@
+"""Real sounddevice streams on a virtual PulseAudio device: the coach is heard, and cancel() is instant.
+
+How the cancel latency is measured (coach.testing.pulse.measure_cancel): a
+3-second tone plays into ``coach_speaker``; a capture of its monitor records
+with the arrival time of every block (time.monotonic() in the callback).
+After 0.5 s the test reads the clock and calls cancel(). The latency is the
+arrival time of the last loud sample minus the cancel time (it includes the
+capture path's own delay). A second estimate uses PulseAudio's reported
+play-out time of the tone's first sample plus the tone's length counted in
+captured samples. Both must be <= 50 ms.
+Without flushing the stream on cancel both read 50-70 ms here, so the test
+can fail; with it, about 5 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.clock import SystemClock
+from coach.errors import AudioDeviceError
+from coach.testing.pulse import loud_segments, measure_cancel, open_speaker_capture, tone_pcm
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+CANCEL_LIMIT_SECONDS = 0.050
+
+
+def test_cancel_silences_the_speaker_within_50_ms(pulse_rig_env: object) -> None:
+    trials, _ = measure_cancel(5)
+    for trial in trials:
+        assert trial.sounded_seconds > 0.3                       # the capture showed the tone
+        assert trial.latency_seconds <= CANCEL_LIMIT_SECONDS, trial
+        assert trial.estimated_latency_seconds <= CANCEL_LIMIT_SECONDS, trial
+
+
+def test_speech_cue_is_heard_and_is_playing_turns_false(pulse_rig_env: object, tmp_path: Path) -> None:
+    from coach.audio.device import DeviceSink
+    from coach.speaker import Speaker
+    from coach.tts.cache import SpeechCache
+    from coach.tts.pyttsx3 import Pyttsx3Synthesizer
+
+    synth = Pyttsx3Synthesizer()
+    try:
+        speaker = Speaker(synth, SpeechCache(tmp_path), DeviceSink())
+        speaker.prepare(["Lie on your back with your knees bent."])
+        capture = open_speaker_capture()
+        time.sleep(1.0)
+        seconds = speaker.say("Lie on your back with your knees bent.")
+        assert speaker.is_playing()
+        deadline = time.monotonic() + seconds + 1.0
+        while speaker.is_playing() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not speaker.is_playing()
+        time.sleep(0.3)
+        recording = capture.stop()
+        speaker.sink.close()  # type: ignore[union-attr]
+    finally:
+        synth.close()
+    segments = loud_segments(recording.pcm)
+    assert segments, "nothing reached coach_speaker"
+    heard_seconds = (segments[-1][1] - segments[0][0]) / 16_000
+    sent = loud_segments(speaker.pcm("Lie on your back with your knees bent."))
+    assert abs(heard_seconds - (sent[-1][1] - sent[0][0]) / 16_000) < 0.05       # all of it, at unity speed
+
+
+def test_device_source_hears_the_microphone(pulse_rig_env: object, tmp_path: Path) -> None:
+    from coach.audio.device import DeviceSource
+    from coach.audio.wav import write_wav
+
+    wav = tmp_path / "tone.wav"
+    write_wav(wav, b"\x00\x00" * 8000 + tone_pcm(1.0) + b"\x00\x00" * 8000)
+    source = DeviceSource(SystemClock())
+    try:
+        time.sleep(1.0)
+        player = pulse_rig_env.say_into_mic(wav, wait=False)  # type: ignore[attr-defined]
+        chunks = [source.read(0.1) for _ in range(30)]
+        player.wait(timeout=10)
+    finally:
+        source.close()
+    assert all(c is not None for c in chunks)
+    starts = [c.start_seconds for c in chunks]  # type: ignore[union-attr]
+    assert np.allclose(np.diff(starts), 0.1)
+    levels = [np.abs(np.frombuffer(c.pcm, "<i2")).max() for c in chunks]  # type: ignore[union-attr]
+    assert max(levels) > 5_000                                     # the tone peaks at 8,000
+
+
+def test_devices_lists_the_virtual_card(pulse_rig_env: object) -> None:
+    from coach.audio.device import list_devices
+
+    names = {d.name: d for d in list_devices()}
+    assert "pulse" in names
+    assert names["pulse"].input_channels > 0 and names["pulse"].output_channels > 0
+
+
+def test_unknown_device_is_one_line_audio_error(pulse_rig_env: object) -> None:
+    from coach.audio.device import DeviceSink
+
+    with pytest.raises(AudioDeviceError) as error:
+        DeviceSink(device="no-such-device")
+    assert error.value.exit_code == 3 and "\n" not in error.value.message
+
+
+def test_coach_say_speaks_through_the_default_device(pulse_rig_env: object, tmp_path: Path) -> None:
+    env = {**os.environ, **pulse_rig_env.env(), "COACH_CACHE_DIR": str(tmp_path),  # type: ignore[attr-defined]
+           "PYTHONPATH": str(REPO)}
+    capture = open_speaker_capture()
+    time.sleep(1.0)
+    done = subprocess.run([sys.executable, "-m", "coach", "say", "Breathe out slowly."],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    time.sleep(0.3)
+    recording = capture.stop()
+    assert done.returncode == 0, done.stderr
+    assert loud_segments(recording.pcm), "coach say produced no sound on coach_speaker"
+    devices = subprocess.run([sys.executable, "-m", "coach", "devices", "--json"],
+                             cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert devices.returncode == 0 and '"pulse"' in devices.stdout
