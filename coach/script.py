@@ -241,7 +241,8 @@ def _set(b: _Builder, ex: Exercise, d: Dosage, **ctx) -> None:
         for rep in range(1, d.reps + 1):
             text = number_words(rep).capitalize() + "."
             seconds = max(d.tempo_seconds, b.speech_seconds(text))
-            b.add("count", text, seconds, "count", rep_number=rep, rep_count=d.reps, **ctx)
+            b.add("count", text, seconds, "count", rep_number=rep, rep_count=d.reps,
+                  tempo_seconds=d.tempo_seconds, **ctx)
 
 
 def _exercise_item(b: _Builder, ex: Exercise, d: Dosage, first: bool) -> None:

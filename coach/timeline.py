@@ -38,6 +38,7 @@ class Cue:
     set_count: int | None = None
     rep_number: int | None = None
     rep_count: int | None = None
+    tempo_seconds: float | None = None   # count cues: the rep's length at the exercise's tempo
 
     def with_seconds(self, seconds: float) -> "Cue":
         return replace(self, seconds=seconds)
@@ -54,11 +55,18 @@ class Timeline:
         return sum(c.seconds for c in self.cues)
 
     def with_speech_seconds(self, seconds_by_text: dict[str, float]) -> "Timeline":
-        """Replace estimated speech durations with measured ones (say and count cues)."""
-        cues = tuple(
-            c.with_seconds(seconds_by_text[c.text])
-            if c.kind in ("say", "count") and c.text in seconds_by_text
-            else c
-            for c in self.cues
-        )
-        return replace(self, cues=cues)
+        """Replace estimated speech durations with measured ones (say and count cues).
+
+        A count cue lasts one rep at the tempo, or longer when its number takes
+        longer to say: max(tempo seconds, spoken seconds). A count cue that does not
+        carry its tempo keeps at least its current length."""
+        def measured(c: Cue) -> Cue:
+            if c.kind not in ("say", "count") or c.text not in seconds_by_text:
+                return c
+            spoken = seconds_by_text[c.text]
+            if c.kind == "count":
+                floor = c.tempo_seconds if c.tempo_seconds is not None else c.seconds
+                return c.with_seconds(max(floor, spoken))
+            return c.with_seconds(spoken)
+
+        return replace(self, cues=tuple(measured(c) for c in self.cues))

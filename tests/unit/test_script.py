@@ -278,3 +278,18 @@ def test_properties_of_every_timeline(lib_routine, dose):
             timed = sum(c.seconds for c in mine if c.purpose in TIMED_PURPOSES)
             sides = 2 if ex.sides == "one" else 1
             assert timed == pytest.approx(sides * d.sets * d.duration_seconds)
+
+
+def test_measured_speech_keeps_the_tempo_of_count_cues():
+    lib = sample_library()
+    timeline = build_timeline(lib.routines["gentle"], lib)
+    counts = [c for c in timeline.cues if c.kind == "count"]
+    assert counts and all(c.tempo_seconds == 3.0 for c in counts)      # glute bridge: tempo 3 s
+    short, long = counts[0], counts[1]
+    measured = timeline.with_speech_seconds({short.text: 0.4, long.text: 4.5, timeline.cues[0].text: 1.25})
+    by_text = {c.text: c.seconds for c in measured.cues if c.kind == "count"}
+    assert by_text[short.text] == 3.0          # a quick word does not shorten the rep
+    assert by_text[long.text] == 4.5           # a long word lengthens it
+    assert measured.cues[0].seconds == 1.25    # say cues take the measured length
+    untouched = [c for c in measured.cues if c.kind == "count" and c.text not in (short.text, long.text)]
+    assert all(c.seconds == 3.0 for c in untouched)
