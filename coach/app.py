@@ -1,38 +1,42 @@
 """Composition root: settings -> adapters -> Runner.
 
-The only place that chooses adapters. Three seams are looked up by name so each
-part plugs in when it exists, and the session falls back to text and keys when
-it does not:
+The only place that chooses adapters. Seams are looked up by name so each part
+plugs in when it exists, and the session falls back to text and keys when it
+does not:
 
 - voice out:  ``coach.speaker.open_voice(settings, clock) -> (speaker, sink)``;
   ``speaker.pcm(text) -> bytes`` (16 kHz mono int16, pre-rendered/cached), and
-  optionally ``speaker.seconds(text) -> float`` (measured lengths, so holds keep
-  their exact length). Raise ``AudioDeviceError`` when there is no device.
-- listening:  ``coach.listener.open_listener(settings, clock) -> listener`` with
-  ``feed(chunk, speaking) -> list[Heard]``, ``set_context(name)`` and
-  ``note_playback(text, pcm, start_seconds)``.
-- pain:       ``coach.triage_dialog.make_pain_hook(settings, session_id, clock)
-  -> on_pain(DialogIO, PainReport) -> TriageResult``.
+  optionally ``speaker.prepare(texts)`` / ``speaker.seconds(text)`` (measured
+  lengths, so holds keep their exact length). ``AudioDeviceError``: no device.
+- listening:  ``coach.listener.open_listener(settings, clock) -> Listener`` with
+  ``feed(chunk, speaking)``, ``set_context(name)``, ``note_playback(...)`` and
+  ``engine_sentence``; ``ModelError`` when only the keyboard is left
+  (``coach.app_inputs``).
+- safety:     ``coach.triage_dialog`` (exercise gate, baseline question, pain
+  hook) over the history (``coach.app_safety``).
+
+A session that may not start (exercise locked after a triage, or the profile's
+advice) says why and exits with status 10, like a session a safety stop ended.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 import uuid
-from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from coach.asr.keyboard import KEY_HELP
+from coach.app_adapters import Adapters, seam
+from coach.app_inputs import fallback_keys, open_inputs
+from coach.app_safety import Safety, baseline_hook, gate_line, open_safety, pain_hook, record_session
 from coach.clock import Clock, SystemClock, VirtualClock
-from coach.errors import AudioDeviceError, ModelError, UsageError
+from coach.errors import EXIT_SAFETY_STOP, AudioDeviceError, ModelError, UsageError
 from coach.events import EventLog, default_events_path
 from coach.model import Library, Routine
 from coach.runner import Runner
 from coach.script import build_timeline
-from coach.session import SESSION_MESSAGES
+from coach.session import DEFAULT_RISE_STOPS_EXERCISE, SESSION_MESSAGES
 from coach.settings import Settings
 from coach.timeline import Timeline, estimate_speech_seconds
 from coach.view import View
@@ -55,28 +59,6 @@ def find_routine(library: Library, routine_id: str) -> Routine:
     return library.routines[routine_id]
 
 
-def _seam(module: str, name: str) -> Callable[..., Any] | None:
-    """A plug-in function, or None while its module is not there yet."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ModuleNotFoundError as error:
-        if error.name and module.startswith(error.name):
-            return None
-        raise
-
-
-@dataclass
-class Adapters:
-    clock: Clock
-    speaker: Any = None
-    sink: Any = None
-    source: Any = None
-    listener: Any = None
-    keys: Any = None
-    on_pain: Any = None
-    notes: list[str] = field(default_factory=list)   # fallbacks, told to the person
-
-
 def open_output(settings: Settings, stack: ExitStack) -> Adapters:
     """The clock and where the coach's voice goes (nothing in text mode)."""
     clock: Clock = VirtualClock() if settings.clock == "virtual" else SystemClock()
@@ -94,28 +76,8 @@ def open_output(settings: Settings, stack: ExitStack) -> Adapters:
     return a
 
 
-def open_inputs(settings: Settings, a: Adapters, session_id: str, stack: ExitStack) -> None:
-    """Microphone (file or device), recognizer, keys and the pain hook, opened last
-    so that nothing queues up while speech is being rendered."""
-    clock = a.clock
-    keyboard = settings.input == "keyboard"
-    if settings.mic_path is not None:
-        _open_mic(settings, a)
-    elif settings.clock == "real" and (settings.input == "voice" or (settings.input_auto and keyboard)):
-        heard_by_voice = _open_live_mic(settings, a, stack)
-        if not heard_by_voice and settings.input == "voice" and sys.stdin.isatty():
-            keyboard = True
-    if keyboard:
-        from coach.asr.keyboard import KeyInput
-
-        a.keys = stack.enter_context(KeyInput(clock))
-    make_hook = _seam("coach.triage_dialog", "make_pain_hook")
-    if make_hook is not None:
-        a.on_pain = make_hook(settings, session_id, clock)
-
-
 def _open_voice(settings: Settings, a: Adapters) -> None:
-    open_voice = _seam("coach.speaker", "open_voice")
+    open_voice = seam("coach.speaker", "open_voice")
     if open_voice is None:
         a.notes.append("speech is not available yet: showing text")
         return
@@ -126,58 +88,6 @@ def _open_voice(settings: Settings, a: Adapters) -> None:
         return
     if settings.speaker_path is None:
         a.sink = device_sink
-
-
-def _open_mic(settings: Settings, a: Adapters) -> None:
-    from coach.audio.filesource import WavSource
-
-    assert isinstance(a.clock, VirtualClock)
-    source: Any = WavSource(settings.mic_path, a.clock)
-    if settings.echo_db is not None:
-        from coach.audio.echo import EchoSource, PlaybackTap
-        from coach.audio.null import NullSink
-
-        a.sink = PlaybackTap(a.sink if a.sink is not None else NullSink(a.clock), a.clock)
-        source = EchoSource(source, a.sink, settings.echo_db, settings.echo_delay_ms)
-    a.source = source
-    open_listener = _seam("coach.listener", "open_listener")
-    if open_listener is None:
-        a.notes.append("no recognizer yet: the microphone file is read but not understood")
-        return
-    a.listener = open_listener(settings, a.clock)
-
-
-def _fallback_keys(settings: Settings, clock: Clock, stack: ExitStack) -> Any:
-    """The keyboard, when the microphone is lost in a live session at a terminal."""
-    if settings.clock != "real" or not sys.stdin.isatty():
-        return None
-    from coach.asr.keyboard import KeyInput
-
-    return stack.enter_context(KeyInput(clock))
-
-
-def _open_live_mic(settings: Settings, a: Adapters, stack: ExitStack) -> bool:
-    """A live microphone and a recognizer, when both are there; keys stay on too."""
-    open_listener = _seam("coach.listener", "open_listener")
-    if open_listener is None:
-        if settings.input == "voice":
-            a.notes.append("voice commands are not available yet: using the keyboard")
-        return False
-    from coach.audio.device import DeviceSource
-
-    try:
-        source = DeviceSource(a.clock)
-    except AudioDeviceError as error:
-        a.notes.append(f"no microphone ({error.message}): using the keyboard")
-        return False
-    stack.callback(source.close)
-    try:
-        a.listener = open_listener(settings, a.clock)
-    except ModelError as error:
-        a.notes.append(f"no recognizer ({error.message}): using the keyboard")
-        return False
-    a.source = source
-    return True
 
 
 def first_run_notice(settings: Settings) -> bool:
@@ -205,7 +115,7 @@ def prepared_timeline(routine: Routine, library: Library, dose: str, speaker: An
     prepare = getattr(speaker, "prepare", None)
     durations: dict[str, float] = {}
     if prepare is not None:
-        progress = _seam("coach.speaker", "stderr_progress")
+        progress = seam("coach.speaker", "stderr_progress")
         durations = prepare(texts, progress() if progress else None)
     measure = getattr(speaker, "seconds", None)
     if measure is None and not durations:
@@ -219,21 +129,50 @@ def prepared_timeline(routine: Routine, library: Library, dose: str, speaker: An
     return build_timeline(routine, library, dose, speech_seconds=seconds)
 
 
+def refuse(settings: Settings, a: Adapters, routine: Routine, session_id: str, line: str,
+           view: View) -> int:
+    """Exercise is locked (or advised against): say why, log it, start nothing."""
+    view.said(line, 0.0)
+    if a.speaker is not None and a.sink is not None:
+        a.sink.play(a.speaker.pcm(line))
+        limit = a.clock.now() + 60.0
+        while a.sink.is_playing() and a.clock.now() < limit:
+            a.clock.sleep(0.05)
+    path = settings.events_path or default_events_path(settings.data_dir, routine.id)
+    try:
+        with EventLog(path, a.clock, session_id, fsync=settings.clock == "real") as events:
+            events.emit("session-blocked", session_id=session_id, routine_id=routine.id, text=line)
+    except OSError:
+        pass
+    return EXIT_SAFETY_STOP
+
+
 def run_routine(settings: Settings, routine_id: str, stdout: TextIO | None = None,
                 stderr: TextIO | None = None) -> int:
+    """Exit status 0 completed (or idle), 10 ended by stop, pain or triage, or not
+    started because exercise is locked (see ``coach.triage_dialog.exercise_gate``)."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     library = load_library(settings)
     routine = find_routine(library, routine_id)
     session_id = uuid.uuid4().hex[:12]
+    safety = open_safety(settings, session_id)
     first = first_run_notice(settings)
     if first:
         print(NOTICE, file=stderr)
     with ExitStack() as stack:
         a = open_output(settings, stack)
+        view = View(stdout)
+        if safety is not None:
+            line = gate_line(safety)
+            if line is not None:
+                return refuse(settings, a, routine, session_id, line, view)
         opening = (NOTICE,) if first and a.speaker is not None else ()
-        timeline = prepared_timeline(routine, library, settings.dose, a.speaker, opening)
-        open_inputs(settings, a, session_id, stack)
+        extra = safety_texts(safety)
+        timeline = prepared_timeline(routine, library, settings.dose, a.speaker, opening + extra)
+        open_inputs(settings, a, stack)
+        if safety is None:
+            a.notes.append("no triage.yaml in the content: pain ends the session")
         for note in a.notes:
             print(f"coach: {note}", file=stderr)
         path = settings.events_path or default_events_path(settings.data_dir, routine.id)
@@ -241,18 +180,44 @@ def run_routine(settings: Settings, routine_id: str, stdout: TextIO | None = Non
             events = stack.enter_context(EventLog(path, a.clock, session_id, fsync=settings.clock == "real"))
         except OSError as error:
             raise UsageError("events-unwritable", f"cannot write the event log {path}: {error.strerror}") from None
-        view = View(stdout)
-        if a.keys is not None:
-            view.key_hints = True
-            view.message(KEY_HELP, 0.0)
-        runner = Runner(
-            timeline, a.clock, events=events, sink=a.sink, speaker=a.speaker, source=a.source,
-            listener=a.listener, keys=a.keys, view=view, on_pain=a.on_pain,
-            idle_timeout_seconds=settings.idle_timeout_seconds,
-            start_fields={"dose": settings.dose, "clock": settings.clock, "input": settings.input,
-                          "voice": a.speaker is not None, "locale": settings.locale},
-            opening_lines=opening,
-            fallback_keys=lambda: _fallback_keys(settings, a.clock, stack),
-        )
+        runner = compose_runner(settings, timeline, a, events, view, safety, stack, opening)
         result = runner.run()
     return result.exit_code
+
+
+def compose_runner(settings: Settings, timeline: Timeline, a: Adapters, events: EventLog, view: View,
+                   safety: Safety | None, stack: ExitStack, opening: tuple[str, ...] = ()) -> Runner:
+    """The Runner with its safety parts: triage on pain, the baseline question when
+    an input can answer it (keys, or a microphone with a recognizer), the history."""
+    if safety is not None:
+        events.subscribe(record_session(safety, timeline.routine_id, stack))
+        a.on_pain = pain_hook(settings, safety, a.clock)
+    if a.keys is not None:
+        view.key_hints = True
+        view.message(KEY_HELP, 0.0)
+    can_answer = a.keys is not None or (a.source is not None and a.listener is not None)
+    return Runner(
+        timeline, a.clock, events=events, sink=a.sink, speaker=a.speaker, source=a.source,
+        listener=a.listener, keys=a.keys, view=view, on_pain=a.on_pain,
+        idle_timeout_seconds=settings.idle_timeout_seconds,
+        start_fields={"dose": settings.dose, "clock": settings.clock, "input": input_in_use(a),
+                      "voice": a.speaker is not None, "locale": settings.locale},
+        opening_lines=opening + tuple(a.spoken),
+        fallback_keys=lambda: fallback_keys(settings, a.clock, stack),
+        ask_baseline=baseline_hook(safety) if safety is not None and can_answer else None,
+        rise_stops_exercise=safety.content.pain_rules.rise_stops_exercise if safety else DEFAULT_RISE_STOPS_EXERCISE,
+    )
+
+
+def input_in_use(a: Adapters) -> str:
+    """voice, keyboard, voice+keyboard or none: what can command this session."""
+    ways = [name for name, on in (("voice", a.listener is not None and a.source is not None),
+                                  ("keyboard", a.keys is not None)) if on]
+    return "+".join(ways) or "none"
+
+
+def safety_texts(safety: Safety | None) -> tuple[str, ...]:
+    """What triage says first, rendered before the session so a halt speaks at once."""
+    if safety is None:
+        return ()
+    return tuple(safety.content.line(key, safety.locale) for key in ("baseline_question", "halt", "instruction"))

@@ -65,8 +65,7 @@ def hear_pcm(engine: Any, parser: Any, pcm: bytes, context: str) -> tuple[Heard 
     heard: list[Heard] = []
     texts: list[tuple[float, str]] = []
     listener.observer = lambda segment, hyp, result: texts.append((hyp.confidence, hyp.text)) if hyp else None
-    lead = bytes(2 * round(LEAD_SECONDS * SAMPLE_RATE_HZ))
-    trail = bytes(2 * round(TRAIL_SECONDS * SAMPLE_RATE_HZ))
+    lead, trail = room_tone(LEAD_SECONDS), room_tone(TRAIL_SECONDS, seed=1)
     audio = lead + pcm + trail
     step = 2 * round(BLOCK_SECONDS * SAMPLE_RATE_HZ)
     for offset in range(0, len(audio), step):
@@ -80,6 +79,15 @@ def hear_pcm(engine: Any, parser: Any, pcm: bytes, context: str) -> tuple[Heard 
         confidence, text = max(texts)
         return None, text, 0.0
     return None, "", 0.0
+
+
+def room_tone(seconds: float, seed: int = 0) -> bytes:
+    """Faint fixed noise to pad a file with, as a microphone would hear a quiet room:
+    digital zeros upset the decoders' feature normalisation."""
+    import numpy as np
+
+    noise = np.random.default_rng(seed).normal(0.0, 3.0, round(seconds * SAMPLE_RATE_HZ))
+    return np.rint(noise).astype("<i2").tobytes()
 
 
 def run_hear(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:

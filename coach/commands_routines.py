@@ -8,12 +8,14 @@ from dataclasses import asdict
 from typing import Any
 
 from coach.asr.keyboard import KEY_HELP
-from coach.errors import ContentError
+from coach.errors import EXIT_USAGE, ContentError
 from coach.model import Exercise, Library, Range
 from coach.settings import CLOCKS, DOSES, content_dir_from, settings_from_args
 
-RUN_EPILOG = (KEY_HELP + ". Exit status: 0 completed (or ended after the idle timeout), "
-              "10 ended by stop, pain or triage, 2 bad arguments or content.")
+RUN_EPILOG = (KEY_HELP + ". Input auto: voice when there is a microphone (and the keys too in a "
+              "terminal), else the keys. Exit status: 0 completed (or ended after the idle timeout), "
+              "10 ended by stop, pain or triage, or not started because exercise is locked after a "
+              "triage (or the profile advises against it), 2 bad arguments or content.")
 
 
 def register(subparsers: Any) -> None:
@@ -32,7 +34,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--text", action="store_true", help="print cues instead of speaking them")
     p.add_argument("--clock", choices=CLOCKS, help="real (default) or virtual: as fast as the CPU allows")
     p.add_argument("--input", choices=("auto", "keyboard", "none", "voice"), default="auto",
-                   help="keyboard (default in a terminal), none, or voice")
+                   help="auto (default): voice when a microphone is there, keys in a terminal; or keyboard, none, voice")
     p.add_argument("--events", metavar="FILE", help="event log (JSON lines); default in the data dir")
     p.add_argument("--idle-timeout", type=float, metavar="SECONDS",
                    help="end a session left paused this long (default 600)")
@@ -155,15 +157,46 @@ def cmd_run(args: Any) -> int:
 
 
 def cmd_validate(args: Any) -> int:
+    """Exercises, tips and routines, then triage.yaml and commands.yaml: every problem
+    as one ``file:line: field: ...`` line on standard error, exit status 2."""
+    from pathlib import Path
+
     from coach.content import load_library
 
-    folder = args.dir or content_dir_from(args)
+    folder = Path(args.dir or content_dir_from(args))
+    problems: list[str] = []
+    library = None
     try:
         library = load_library(folder)
     except ContentError as error:
-        for line in error.problems:
-            print(line, file=sys.stderr)
-        return error.exit_code
+        problems += error.problems
+    problems += _triage_problems(folder) + _command_problems(folder)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems or library is None:
+        return EXIT_USAGE
     print(f"ok: {len(library.exercises)} exercises, {len(library.tips)} tips, "
-          f"{len(library.routines)} routines")
+          f"{len(library.routines)} routines, triage and commands")
     return 0
+
+
+def _triage_problems(folder: Any) -> list[str]:
+    from coach.triage_content import check_triage, default_triage_path
+
+    path = default_triage_path(folder)
+    if not path.exists():
+        return [f"{path}: missing: the pain triage questions and outcome scripts"]
+    return check_triage(path)
+
+
+def _command_problems(folder: Any) -> list[str]:
+    from coach.commands import default_commands_path, load_commands
+
+    path = default_commands_path(folder)
+    if not path.exists():
+        return [f"{path}: missing: the words the coach listens for"]
+    try:
+        load_commands(path)
+    except ContentError as error:
+        return list(error.problems)
+    return []

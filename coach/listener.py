@@ -208,7 +208,9 @@ class Listener:
             return []           # already acted on this speech from its early candidate
         guarded = self._guarded(segment)
         urgent_only = guarded or segment.early
-        hyp = self.engine.transcribe(segment.pcm, self.context, urgent_only)
+        # The engine always gets the whole context: a grammar of only the urgent
+        # phrases would turn any sound into "stop". Urgency filters the result.
+        hyp = self.engine.transcribe(segment.pcm, self.context)
         heard = self._accept(hyp, segment, guarded, urgent_only)
         if self.observer is not None:
             self.observer(segment, hyp, heard)

@@ -10,19 +10,18 @@ triage hook runs the triage conversation over the same audio (``DialogIO``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from coach.asr import Heard
 from coach.audio import SAMPLE_WIDTH_BYTES, AudioSink, AudioSource
 from coach.audio.null import NullSink
 from coach.clock import Clock
-from coach.dialog import PainReport, TriageResult
+from coach.dialog import PainReport
 from coach.events import EventLog
 from coach import session as s
-from coach.runner_dialog import RunnerDialog, UrgentHeard
+from coach.runner_dialog import baseline_conversation, triage_conversation
 from coach.runner_ports import (  # noqa: F401  (RunResult and exit_code_for are public here too)
-    SAFETY_REASONS, BaselineHook, KeyInput, Listener, PainHook, RunResult, Speaker, exit_code_for,
+    BaselineHook, KeyInput, Listener, PainHook, RunResult, Speaker, exit_code_for,
 )
 from coach.script import group_rest_seconds
 from coach.timeline import Timeline, estimate_speech_seconds
@@ -85,7 +84,7 @@ class Runner:
                 self.speak(line, "notice")
                 self.wait_speech()
             if self.ask_baseline is not None:
-                self._baseline(self.ask_baseline)
+                self._dispatch(baseline_conversation(self, self.ask_baseline))
             if self.result is None and self.cue_index is None:
                 self._dispatch(s.Started(self.clock.now()))
             while self.result is None:
@@ -98,19 +97,6 @@ class Runner:
             if self.view:
                 self.view.close()
         return self.result
-
-    def _baseline(self, ask: BaselineHook) -> None:
-        """Ask the baseline rating; 'stop' or 'pain' as the answer act as in the session."""
-        try:
-            value = ask(RunnerDialog(self, urgent_raises=True))
-        except UrgentHeard as urgent:
-            self.set_context("session")
-            self.pending_heard.clear()
-            self._dispatch(s.CommandHeard(urgent.heard, self.clock.now()))
-            return
-        self.set_context("session")
-        self.pending_heard.clear()
-        self._dispatch(s.BaselineRated(value, self.clock.now()))
 
     def _step(self) -> None:
         now = self.clock.now()
@@ -302,14 +288,4 @@ class Runner:
     def _triage(self, report: PainReport) -> None:
         assert self.on_pain is not None
         self._end_cue("cancelled")
-        self.pending_heard.clear()
-        try:
-            result = self.on_pain(RunnerDialog(self), replace(report, session_id=self.events.session_id or None))
-        except Exception as error:  # a failing triage must still leave the person safe
-            self.events.emit("triage-error", error=f"{type(error).__name__}: {error}")
-            self.speak(s.PAIN_TEXT, "pain")
-            result = TriageResult("incomplete", "end", reasons=("triage-error",))
-        finally:
-            self.set_context("session")
-            self.pending_heard.clear()
-        self._dispatch(s.TriageFinished(result, self.clock.now()))
+        self._dispatch(s.TriageFinished(triage_conversation(self, self.on_pain, report), self.clock.now()))

@@ -8,7 +8,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from coach.asr import Heard
-from coach.session_state import URGENT_COMMANDS
+from coach.dialog import PainReport, TriageResult
+from coach.runner_ports import BaselineHook, PainHook
+from coach.session_state import PAIN_TEXT, URGENT_COMMANDS, BaselineRated, CommandHeard
 
 if TYPE_CHECKING:
     from coach.runner import Runner
@@ -95,3 +97,31 @@ class RunnerDialog:
 
     def log(self, event_type: str, **fields: Any) -> None:
         self.runner.events.emit(event_type, **fields)
+
+
+def baseline_conversation(runner: Runner, ask: BaselineHook) -> BaselineRated | CommandHeard:
+    """Ask the baseline rating; 'stop' or 'pain' as the answer come back as the
+    session command they are."""
+    try:
+        value = ask(RunnerDialog(runner, urgent_raises=True))
+        event: BaselineRated | CommandHeard = BaselineRated(value, runner.clock.now())
+    except UrgentHeard as urgent:
+        event = CommandHeard(urgent.heard, runner.clock.now())
+    finally:
+        runner.set_context("session")
+        runner.pending_heard.clear()
+    return event
+
+
+def triage_conversation(runner: Runner, on_pain: PainHook, report: PainReport) -> TriageResult:
+    """Triage over the session's audio; a failing triage still leaves the person safe."""
+    runner.pending_heard.clear()
+    try:
+        return on_pain(RunnerDialog(runner), replace(report, session_id=runner.events.session_id or None))
+    except Exception as error:
+        runner.events.emit("triage-error", error=f"{type(error).__name__}: {error}")
+        runner.speak(PAIN_TEXT, "pain")
+        return TriageResult("incomplete", "end", reasons=("triage-error",))
+    finally:
+        runner.set_context("session")
+        runner.pending_heard.clear()

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from coach.session_commands import after_triage, command, end, idle_check, skip_forward, start
-from coach.session_state import (  # noqa: F401  (the session's public vocabulary)
+from coach.session_state import (
     DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_RISE_STOPS_EXERCISE, HELP_TEXT, IDLE_TEXT, PAIN_TEXT,
     PAUSED_TEXT, SESSION_MESSAGES, STOPPED_TEXT, TEMPO_MAX, TEMPO_MIN, TEMPO_STEP, URGENT_COMMANDS,
     BaselineRated, CancelAudio, CommandHeard, CueFinished, Effect, End, Event, InputEnded, LogEvent,
@@ -33,6 +33,15 @@ from coach.session_state import (  # noqa: F401  (the session's public vocabular
     cue_run_seconds, seconds_left,
 )
 from coach.timeline import Timeline
+
+__all__ = [
+    "DEFAULT_IDLE_TIMEOUT_SECONDS", "DEFAULT_RISE_STOPS_EXERCISE", "HELP_TEXT", "IDLE_TEXT", "PAIN_TEXT",
+    "PAUSED_TEXT", "SESSION_MESSAGES", "STOPPED_TEXT", "TEMPO_MAX", "TEMPO_MIN", "TEMPO_STEP",
+    "URGENT_COMMANDS", "BaselineRated", "CancelAudio", "CommandHeard", "CueFinished", "Effect", "End",
+    "Event", "InputEnded", "LogEvent", "Mode", "Result", "Say", "Started", "StartCue", "StartTriage",
+    "State", "TimePassed", "TriageFinished", "cue_run_seconds", "initial_state", "seconds_left",
+    "transition",
+]
 
 
 def initial_state(triage_enabled: bool = False,

@@ -205,7 +205,7 @@ def enroll_bench(clf: KeywordClassifier, synth: Path, cache: Path, shots: int = 
     """Per held-out speaker: add `shots` of their clips per command word to training."""
     import train_keywords as tk
     data = tk.dataset(synth, cache)
-    x, y = tk.training_arrays(data, lambda r: not r["held_out"])
+    x, y, w = tk.training_arrays(data, lambda r: not r["held_out"])
     rows, embs = data["dev"]
     feats = tk.pooled(embs)
     kind, c = clf.model.info.get("kind", "lr"), float(clf.model.info.get("c", 0.1))
@@ -228,7 +228,7 @@ def enroll_bench(clf: KeywordClassifier, synth: Path, cache: Path, shots: int = 
         others = [i for i in idx if rows[i]["label"] == "other"]
         xe = np.concatenate([x, feats[enrolled]])
         ye = np.concatenate([y, tk.label_ids([rows[i] for i in enrolled])])
-        sw = np.concatenate([np.ones(len(y)), np.full(len(enrolled), weight)])
+        sw = np.concatenate([w, np.full(len(enrolled), weight)])
         adapted = tk.fit(xe, ye, kind, c, sample_weight=sw)
         adapted = type(adapted)(adapted.labels, adapted.mean, adapted.scale, adapted.layers,
                                 clf.model.thresholds, adapted.info)

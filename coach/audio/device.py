@@ -24,6 +24,9 @@ from coach.errors import AudioDeviceError
 BLOCK_SECONDS = 0.02            # 320 frames at 16 kHz: cancel() takes effect within one block
 SOURCE_DEAD_AFTER_SECONDS = 2.0  # no input for this long past a block → the device is gone
 SOURCE_QUEUE_BLOCKS = 500        # ~10 s of 20 ms blocks before the oldest is dropped
+# The first input stream a process opens on PulseAudio's ALSA plugin delivers
+# nothing for about 2 s, then runs at the full rate; later streams start at once.
+FIRST_INPUT_GRACE_SECONDS = 5.0
 
 
 def _sounddevice() -> Any:
@@ -97,10 +100,11 @@ def _query(sd: Any, device: int | str | None, kind: str) -> None:
     try:
         sd.query_devices(device, kind)
     except (ValueError, sd.PortAudioError) as error:
-        which = f"'{device}'" if device is not None else "default"
-        raise AudioDeviceError(
-            "no-audio-device", f"no audio {kind} device ({which}): {error}; use --text for a text-only session"
-        ) from error
+        if device is None:
+            message = f"no audio {kind} device found"
+        else:
+            message = f"no audio {kind} device '{device}' ({error})"
+        raise AudioDeviceError("no-audio-device", f"{message}; use --text for a text-only session") from error
 
 
 class DeviceSink:
@@ -173,23 +177,29 @@ class DeviceSink:
     def cancel(self) -> None:
         with self._lock:
             self._pending.clear()
-        self._audible_until = 0.0
         if self._flush_on_cancel and self._stream.active:
-            self._stream.abort()
-            self._stream.start()
+            try:
+                self._stream.abort()
+                self._stream.start()
+            except self._sd.PortAudioError:
+                pass                                # a dead stream is silent anyway
+        self._audible_until = 0.0
+        self._sounding = False
 
     def is_playing(self) -> bool:
-        with self._lock:
-            if self._pending:
-                return True
         try:
+            if not self._stream.active:             # device lost: nothing will drain the queue
+                return False
+            with self._lock:
+                if self._pending:
+                    return True
             return self._stream.time < self._audible_until
         except self._sd.PortAudioError:
             return False
 
     @property
     def stream_time(self) -> float:
-        """PortAudio's stream clock (monotonic on Linux); used to align measurements."""
+        """PortAudio's stream clock; comparable only with other PortAudio times (DAC/ADC)."""
         return float(self._stream.time)
 
     def close(self) -> None:
@@ -203,9 +213,9 @@ class DeviceSink:
 class DeviceSource:
     """A microphone at 16 kHz mono int16; ``read`` blocks for real time.
 
-    Chunk times count samples from the stream start on the injected clock, so
-    recognition measures time in samples, as with file sources. Dropped blocks
-    (queue overflow) still advance the count.
+    Chunk times count samples from the first sample's time on the injected
+    clock, so recognition measures time in samples, as with file sources.
+    Dropped blocks (queue overflow) still advance the count.
     """
 
     def __init__(self, clock: Clock, device: int | str | None = None, block_seconds: float = BLOCK_SECONDS) -> None:
@@ -217,6 +227,8 @@ class DeviceSource:
         self._queue: queue.Queue[bytes] = queue.Queue(maxsize=SOURCE_QUEUE_BLOCKS)
         self._buffer = bytearray()
         self._consumed_samples = 0
+        self._clock = clock
+        self._origin_seconds: float | None = None
         self._sd = sd
         try:
             self._stream = sd.RawInputStream(
@@ -233,9 +245,10 @@ class DeviceSource:
             raise AudioDeviceError(
                 "audio-device-busy", f"cannot open the microphone (busy or unusable): {error}; use --text"
             ) from error
-        self._origin_seconds = clock.now()
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        if self._origin_seconds is None:            # time of the first sample, not of start()
+            self._origin_seconds = self._clock.now() - frames / self.device_rate_hz
         if status.input_overflow:
             self.overflows += 1
         try:
@@ -249,12 +262,14 @@ class DeviceSource:
     def read(self, block_seconds: float) -> AudioChunk | None:
         wanted = max(1, round(block_seconds * self.device_rate_hz)) * SAMPLE_WIDTH_BYTES
         while len(self._buffer) < wanted:
+            grace = SOURCE_DEAD_AFTER_SECONDS if self._origin_seconds is not None else FIRST_INPUT_GRACE_SECONDS
             try:
-                self._buffer.extend(self._queue.get(timeout=block_seconds + SOURCE_DEAD_AFTER_SECONDS))
+                self._buffer.extend(self._queue.get(timeout=block_seconds + grace))
             except queue.Empty:
                 return None
         pcm = bytes(self._buffer[:wanted])
         del self._buffer[:wanted]
+        assert self._origin_seconds is not None
         start_seconds = self._origin_seconds + self._consumed_samples / self.device_rate_hz
         self._consumed_samples += wanted // SAMPLE_WIDTH_BYTES
         if self.device_rate_hz != SAMPLE_RATE_HZ:
@@ -321,6 +336,10 @@ class Recorder:
     @property
     def now(self) -> float:
         return float(self._stream.time)
+
+    @property
+    def samples_received(self) -> int:
+        return self._samples
 
     def stop(self) -> Recording:
         self._stream.stop()

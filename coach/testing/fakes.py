@@ -6,7 +6,7 @@ the real adapters.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from coach.asr import Heard
@@ -89,6 +89,44 @@ class ScriptedKeys:
 
     def close(self) -> None:
         pass
+
+
+class AnsweringKeys(ScriptedKeys):
+    """ScriptedKeys that also answer questions: each time a question's context is set
+    (``yesno``, ``number``, or ``session`` at a prompt), ``answer(context)`` says what
+    to answer ("yes", "no", "7", "stop", ...; None: stay silent), given
+    ``delay_seconds`` later. ``source`` is "keyboard" or "voice"."""
+
+    QUESTION_CONTEXTS = frozenset({"yesno", "number"})
+
+    def __init__(self, clock: Clock, script: Iterable[tuple[float, str] | tuple[float, str, int]],
+                 answer: Callable[[str], str | None], delay_seconds: float = 0.5,
+                 source: str = "keyboard", prompt_contexts: frozenset[str] = frozenset()) -> None:
+        super().__init__(clock, script)
+        self.answer = answer
+        self.delay_seconds = delay_seconds
+        self.source = source
+        self.prompt_contexts = prompt_contexts      # e.g. {"session"}: the carry-on prompt is asked in it
+        self.given: list[tuple[str, str]] = []      # (context, answer) in order
+
+    def set_context(self, context: str) -> None:
+        super().set_context(context)
+        if context not in self.QUESTION_CONTEXTS | self.prompt_contexts:
+            return
+        reply = self.answer(context)
+        if reply is None:
+            return
+        self.given.append((context, reply))
+        value = int(reply) if reply.isdigit() else None
+        self._pending.append((self.clock.now() + self.delay_seconds, "number" if value is not None else reply,
+                              *(() if value is None else (value,))))
+        self._pending.sort(key=lambda s: s[0])
+
+    def poll(self) -> list[Heard]:
+        from dataclasses import replace
+
+        return [replace(h, source=self.source, confidence=1.0 if self.source == "keyboard" else 0.9)
+                for h in super().poll()]
 
 
 @dataclass

@@ -216,8 +216,19 @@ def open_speaker_capture(rate_hz: int = 16_000) -> object:
             os.environ["PULSE_SOURCE"] = previous
 
 
+def wait_for_capture(capture: object, sleep: object = time.sleep, timeout_seconds: float = 10.0) -> None:
+    """Wait for the first captured block: a process's first input stream on
+    PulseAudio's ALSA plugin delivers nothing for about 2 s."""
+    waited = 0.0
+    while capture.samples_received == 0:                                # type: ignore[attr-defined]
+        if waited > timeout_seconds:
+            raise RuntimeError(f"the capture delivered nothing for {timeout_seconds:.0f} s")
+        sleep(0.05)                                                     # type: ignore[operator]
+        waited += 0.05
+
+
 def measure_cancel(trials: int, play_seconds: float = 0.5, sleep: object = time.sleep,
-                   warm_up_seconds: float = 1.0, flush_on_cancel: bool = True) -> tuple[list[CancelTrial], bytes]:
+                   warm_up_seconds: float = 0.5, flush_on_cancel: bool = True) -> tuple[list[CancelTrial], bytes]:
     """Play a long tone on the default output, cancel after ``play_seconds``, repeat.
 
     The capture of ``coach_speaker.monitor`` is sample-continuous while sound
@@ -231,6 +242,7 @@ def measure_cancel(trials: int, play_seconds: float = 0.5, sleep: object = time.
     capture = open_speaker_capture()
     notes: list[tuple[float, float, float]] = []
     try:
+        wait_for_capture(capture, sleep)
         sleep(warm_up_seconds)                                          # type: ignore[operator]
         sink.play(tone_pcm(0.3))
         sleep(0.8)                                                      # type: ignore[operator]

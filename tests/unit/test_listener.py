@@ -111,7 +111,9 @@ def test_while_speaking_only_urgent_words_count() -> None:
     samples = mic(5.0, [(0.5, tone(660, 0.4)), (2.0, tone(440, 0.4))])
     heard = listen(Listener(engine, PARSER), samples, speaking=lambda t: t < 4.0)
     assert [h.command for h in heard] == ["stop"]
-    assert all(urgent for _, urgent in engine.calls)
+    # the engine decodes the whole context (an urgent-only grammar would turn any
+    # sound into "stop"); urgency filters what it returns
+    assert engine.calls and not any(urgent for _, urgent in engine.calls)
 
 
 def test_full_commands_return_about_300_ms_after_speech_ends() -> None:

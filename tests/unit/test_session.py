@@ -12,7 +12,7 @@ from coach.asr import Heard
 from coach.dialog import TriageResult
 from coach.script import build_timeline, group_key, item_starts, phase_of
 from coach.session import (
-    HELP_TEXT, PAIN_TEXT, STOPPED_TEXT, CancelAudio, CommandHeard, CueFinished, End, InputEnded,
+    HELP_TEXT, PAIN_TEXT, STOPPED_TEXT, BaselineRated, CancelAudio, CommandHeard, CueFinished, End, InputEnded,
     LogEvent, Say, Started, StartCue, StartTriage, State, TimePassed, TriageFinished,
     initial_state, seconds_left, transition,
 )
@@ -334,3 +334,40 @@ def test_any_sequence_of_events_keeps_the_session_sound(sequence, triage):
             assert effects[0] == CancelAudio(event.heard.command)
         if state.mode == "running":
             assert state.paused_seconds is None
+
+
+def rating(value: int | None, source: str = "voice") -> CommandHeard:
+    return CommandHeard(Heard("number", value, text=str(value), source=source), now=100.0)
+
+
+@pytest.mark.parametrize("index", range(0, len(CUES), 7))
+def test_a_rating_two_above_the_baseline_halts_like_pain(index):
+    state, _ = transition(at(index, triage_enabled=True), BaselineRated(3, 0.0), TIMELINE)
+    assert state.baseline_rating == 3
+    new, effects = transition(state, rating(5), TIMELINE)
+    assert effects[0] == CancelAudio("pain-rating")
+    assert effects[1] == LogEvent("pain-rating", {"value": 5, "baseline": 3, "rose": True, "source": "voice"})
+    assert isinstance(effects[2], StartTriage) and new.mode == "waiting"
+    assert effects[2].report.trigger == "rating" and effects[2].report.text == "5"
+    assert effects[2].report.exercise_id == CUES[index].exercise_id
+    # without triage it ends like pain does
+    new, effects = transition(replace(state, triage_enabled=False), rating(9), TIMELINE)
+    assert effects[0] == CancelAudio("pain-rating") and effects[-2:] == [Say(PAIN_TEXT), End("pain")]
+
+
+def test_a_rating_below_the_rise_or_without_a_baseline_is_only_logged():
+    state = at(3, triage_enabled=True, baseline_rating=3)
+    for value in (0, 3, 4):
+        new, effects = transition(state, rating(value), TIMELINE)
+        assert new == state and effects == [LogEvent("pain-rating", {"value": value, "baseline": 3,
+                                                                     "rose": False, "source": "voice"})]
+    new, effects = transition(at(3, triage_enabled=True), rating(10), TIMELINE)
+    assert new.mode == "running" and [e.type for e in effects] == ["pain-rating"]
+    waiting = at(3, mode="waiting", paused_seconds=99.0, triage_enabled=True, baseline_rating=0)
+    assert transition(waiting, rating(9), TIMELINE) == (waiting, [])      # triage owns the answers
+
+
+def test_the_rise_that_halts_comes_from_the_content():
+    state = replace(initial_state(triage_enabled=True, rise_stops_exercise=4), baseline_rating=2)
+    assert transition(state, rating(5), TIMELINE)[0].mode == "running"
+    assert transition(state, rating(6), TIMELINE)[0].mode == "waiting"

@@ -1,0 +1,85 @@
+"""Safety around a session, composed from ``coach.triage_dialog`` and the history:
+the exercise gate before it starts, the baseline pain rating at its start, triage
+on pain, and the history of the session written as it happens.
+
+Without ``triage.yaml`` in the content folder a session still runs, and pain ends
+it with the stop message (the more cautious fallback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coach.clock import Clock
+from coach.dialog import DialogIO
+from coach.history import FILE_NAME, History
+from coach.settings import Settings
+from coach.triage_content import TriageContent, default_triage_path, load_triage
+
+RATING_CONTEXT = "session"       # a rating volunteered during the routine, in history
+
+
+@dataclass(frozen=True)
+class Safety:
+    content: TriageContent
+    locale: str
+    history_path: Path
+    session_id: str
+
+    def history(self) -> History:
+        return History(self.history_path)
+
+
+def open_safety(settings: Settings, session_id: str) -> Safety | None:
+    """The triage content and history for this session; None when the content has no triage."""
+    path = default_triage_path(settings.content_dir)
+    if not path.exists():
+        return None
+    content = load_triage(path)          # ContentError: one line per problem, exit 2
+    locale = settings.locale if settings.locale in content.locales else content.default_locale
+    return Safety(content, locale, Path(settings.data_dir) / FILE_NAME, session_id)
+
+
+def gate_line(safety: Safety) -> str | None:
+    """What to say instead of starting (a lock from an earlier triage, or the profile's advice)."""
+    from coach.profile import load_profile
+    from coach.triage_dialog import exercise_gate
+
+    with safety.history() as history:
+        return exercise_gate(safety.content, history, load_profile(history), safety.locale)
+
+
+def baseline_hook(safety: Safety) -> Callable[[DialogIO], int | None]:
+    """Asks the session's baseline rating (decision 9) and stores it, so triage compares with it."""
+    from coach.triage_dialog import ask_baseline
+
+    def ask(io: DialogIO) -> int | None:
+        with safety.history() as history:
+            return ask_baseline(io, safety.content, history, safety.session_id, safety.locale)
+
+    return ask
+
+
+def pain_hook(settings: Settings, safety: Safety, clock: Clock) -> Any:
+    from coach.triage_dialog import make_pain_hook
+
+    return make_pain_hook(settings, safety.session_id, clock)
+
+
+def record_session(safety: Safety, routine_id: str, stack: ExitStack) -> Callable[[dict[str, Any]], None]:
+    """Start the session in history now; the returned event listener (for
+    ``EventLog.subscribe``) records ratings given during it and how it ended."""
+    history = stack.enter_context(safety.history())
+    history.start_session(safety.session_id, routine_id)
+
+    def on_event(record: dict[str, Any]) -> None:
+        if record["type"] == "pain-rating" and record.get("value") is not None:
+            history.add_pain_rating(int(record["value"]), RATING_CONTEXT, safety.session_id)
+        elif record["type"] == "session-ended":
+            history.end_session(safety.session_id, str(record.get("reason", "")))
+
+    return on_event

@@ -1,0 +1,1 @@
+"""Test support: fakes that follow the session's ports, and helpers for event logs and audio."""

@@ -1,0 +1,117 @@
+"""The self-hearing guard on real speech: the coach's own cues, rendered with
+espeak-ng, come back into the microphone at -6 dB with a 40 ms delay and must
+fire nothing; a person saying "stop" (development recordings) over the coach's
+speech must still be heard. Uses the engine ``auto`` picks, as a session does.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.asr.select import build_engine, choose_engine
+from coach.audio import AudioChunk
+from coach.audio.wav import read_wav
+from coach.commands import CommandParser, load_commands
+from coach.listener import Listener
+from tests.integration.test_pocketsphinx import dev_clips
+
+pytestmark = pytest.mark.integration
+
+RATE = 16_000
+CUES = [
+    "Stop if you feel any sharp pain. Now pause and rest.",
+    "Next, lie on your back and bring one knee to your chest. Hold it there, then go back slowly.",
+    "Say yes or no. Does it hurts when you move? Tell me a number from zero to ten.",
+    "Good. Again, breathe out as you tilt, and continue for five more. That hurts less over time.",
+]
+COMMANDS = load_commands()
+PARSER = CommandParser(COMMANDS)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    choice = choose_engine("auto")
+    if choice.engine == "keyboard":
+        pytest.skip(choice.reason)
+    return build_engine(choice, COMMANDS)
+
+
+@pytest.fixture(scope="module")
+def cues(tmp_path_factory) -> list[np.ndarray]:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    folder = tmp_path_factory.mktemp("cues")
+    out = []
+    for i, text in enumerate(CUES):
+        path = folder / f"{i}.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), text], check=True)
+        out.append(np.frombuffer(read_wav(path), dtype="<i2").astype(np.float64))
+    return out
+
+
+def session(engine, cue_index: int, cue: np.ndarray, user: np.ndarray | None = None,
+            user_at_seconds: float = 1.5, guarded: bool = True, context: str = "session"):
+    """Play one cue from 0.5 s; the mic hears it at -6 dB, 40 ms later, plus room noise."""
+    start_seconds = 0.5
+    total = round((start_seconds + len(cue) / RATE + 2.0) * RATE)
+    mic = np.random.default_rng(cue_index).normal(0.0, 20.0, total)
+    a = round((start_seconds + 0.040) * RATE)
+    mic[a:a + len(cue)] += cue * 10 ** (-6 / 20)
+    if user is not None:
+        b = round(user_at_seconds * RATE)
+        mic[b:b + len(user)] += user
+    pcm = np.clip(np.rint(mic), -32768, 32767).astype("<i2").tobytes()
+    listener = Listener(engine, PARSER, context=context)
+    end_seconds = start_seconds + len(cue) / RATE
+    if guarded:
+        listener.note_playback(CUES[cue_index], np.rint(cue).astype("<i2").tobytes(), start_seconds)
+    heard = []
+    step = 2 * 1600
+    for offset in range(0, len(pcm), step):
+        t = offset / 2 / RATE
+        speaking = guarded and start_seconds <= t < end_seconds
+        heard.extend(listener.feed(AudioChunk(pcm[offset:offset + step], RATE, t), speaking))
+    return heard + listener.flush()
+
+
+def test_the_coach_hears_its_own_cues_but_acts_on_none(engine, cues) -> None:
+    unguarded = [h for i, cue in enumerate(cues) for h in session(engine, i, cue, guarded=False)]
+    fired = [(i, h.command, h.text) for i, cue in enumerate(cues) for h in session(engine, i, cue)]
+    assert fired == []
+    # the test can fail: without the guard the same audio does fire commands
+    # (PocketSphinx alone: several per cue; a classifier may reject some by itself)
+    assert unguarded or "keyword" in engine.name
+
+
+@pytest.mark.parametrize("context", ["yesno", "number"])
+def test_no_command_from_own_cues_in_triage_contexts(engine, cues, context) -> None:
+    fired = [(i, h.command) for i, cue in enumerate(cues) for h in session(engine, i, cue, context=context)]
+    assert fired == []
+
+
+def test_a_person_saying_stop_over_the_coach_is_heard(engine, cues) -> None:
+    clips = dev_clips("stop", 8)
+    heard = []
+    for n, clip in enumerate(clips):
+        user = np.frombuffer(read_wav(clip), dtype="<i2").astype(np.float64)
+        result = session(engine, 1, cues[1], user=user, user_at_seconds=1.5 + 0.3 * n)
+        heard.append(any(h.command == "stop" for h in result))
+        assert all(h.command in ("stop", "pain") for h in result)     # only urgent words while speaking
+    # measured with PocketSphinx alone: 8 of 8
+    assert sum(heard) >= 6, heard
+
+
+def test_stop_decided_in_audio_time_within_300_ms_of_the_speech_end(engine, cues) -> None:
+    clip = dev_clips("stop", 8)[2]
+    user = np.frombuffer(read_wav(clip), dtype="<i2").astype(np.float64)
+    result = [h for h in session(engine, 1, cues[1], user=user, user_at_seconds=2.0) if h.command == "stop"]
+    if not result:
+        pytest.skip("this clip is not recognised by the engine in use")
+    h = result[0]
+    assert h.decided_seconds - h.audio_end_seconds <= 0.3
+    assert 1.8 <= h.audio_start_seconds and h.audio_end_seconds <= 3.1
