@@ -29,7 +29,9 @@ from typing import Any, TextIO
 from coach.asr.keyboard import KEY_HELP
 from coach.app_adapters import Adapters, seam
 from coach.app_inputs import fallback_keys, open_inputs
-from coach.app_safety import Safety, baseline_hook, gate_line, open_safety, pain_hook, record_session
+from coach.app_safety import (
+    Safety, baseline_hook, gate_line, given_baseline, open_safety, pain_hook, record_session,
+)
 from coach.clock import Clock, SystemClock, VirtualClock
 from coach.errors import EXIT_SAFETY_STOP, AudioDeviceError, ModelError, UsageError
 from coach.events import EventLog, default_events_path
@@ -204,9 +206,18 @@ def compose_runner(settings: Settings, timeline: Timeline, a: Adapters, events: 
                       "voice": a.speaker is not None, "locale": settings.locale},
         opening_lines=opening + tuple(a.spoken),
         fallback_keys=lambda: fallback_keys(settings, a.clock, stack),
-        ask_baseline=baseline_hook(safety) if safety is not None and can_answer else None,
+        ask_baseline=_baseline(settings, safety, can_answer),
         rise_stops_exercise=safety.content.pain_rules.rise_stops_exercise if safety else DEFAULT_RISE_STOPS_EXERCISE,
     )
+
+
+def _baseline(settings: Settings, safety: Safety | None, can_answer: bool) -> Any:
+    """The baseline rating: given with --baseline, else asked when an input can answer."""
+    if safety is None:
+        return None
+    if settings.baseline_rating is not None:
+        return given_baseline(safety, settings.baseline_rating)
+    return baseline_hook(safety) if can_answer else None
 
 
 def input_in_use(a: Adapters) -> str:

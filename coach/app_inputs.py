@@ -64,13 +64,17 @@ def engine_in_use(settings: Settings, listener: Any) -> tuple[str, str]:
     """(a name to say, the reason it was chosen) for the recognizer the listener uses."""
     reason = getattr(listener, "engine_sentence", "") or ""
     choose = seam("coach.asr.select", "choose_engine")
-    engine = ""
+    engine, checked = "", False
     if choose is not None:
         try:
-            engine = choose(getattr(settings, "engine", None) or os.environ.get("COACH_ENGINE") or "auto").engine
+            choice = choose(settings.engine or os.environ.get("COACH_ENGINE") or "auto")
+            engine, checked = choice.engine, bool(getattr(choice, "with_classifier", False))
         except (ModelError, UsageError):
-            engine = ""
-    return ENGINE_NAMES.get(engine, engine or "speech recognition"), reason
+            pass
+    name = ENGINE_NAMES.get(engine, engine or "speech recognition")
+    if checked and engine in ("vosk", "pocketsphinx"):
+        name += " and the keyword classifier"
+    return name, reason
 
 
 def _open_mic(settings: Settings, a: Adapters) -> None:
@@ -102,7 +106,7 @@ def fallback_keys(settings: Settings, clock: Clock, stack: ExitStack) -> Any:
 
 def _open_live_mic(settings: Settings, a: Adapters, stack: ExitStack, keys_possible: bool) -> bool:
     """A live microphone and a recognizer, when both are there; keys stay on too."""
-    then = "using the keyboard" if keys_possible else "commands only by keyboard in a terminal"
+    then = "using the keyboard" if keys_possible else "no voice commands (the keys work in a terminal)"
     spoken = NO_MIC_KEYS_TEXT if keys_possible else NO_MIC_TEXT
     if seam("coach.listener", "open_listener") is None:
         a.notes.append(f"voice commands are not available yet: {then}")

@@ -64,6 +64,17 @@ def baseline_hook(safety: Safety) -> Callable[[DialogIO], int | None]:
     return ask
 
 
+def given_baseline(safety: Safety, value: int) -> Callable[[DialogIO], int | None]:
+    """A baseline given on the command line (``--baseline``): stored, not asked."""
+    def ask(io: DialogIO) -> int | None:
+        io.log("pain-baseline", attempt="given", answer="number", value=value, confidence=1.0)
+        with safety.history() as history:
+            history.add_pain_rating(value, "baseline", safety.session_id)
+        return value
+
+    return ask
+
+
 def pain_hook(settings: Settings, safety: Safety, clock: Clock) -> Any:
     from coach.triage_dialog import make_pain_hook
 

@@ -43,6 +43,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--speaker", metavar="OUT.wav", help="write what the coach plays to a WAV file")
     p.add_argument("--echo-db", type=float, metavar="DB", help="mix the coach's output back into the microphone")
     p.add_argument("--echo-delay-ms", type=float, metavar="MS", help="delay of that echo (default 40)")
+    p.add_argument("--baseline", type=int, metavar="0-10",
+                   help="your pain now, from 0 to 10: recorded instead of asked before the session")
+    p.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx", "keyword"),
+                   help="speech recognizer (default auto: Vosk when its model is installed, else PocketSphinx)")
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser("validate", help="check the content files")

@@ -4,7 +4,8 @@ It waits out each cue in blocks on the session clock. In each block it reads the
 microphone (a file source advances the virtual clock itself, otherwise the clock
 sleeps), feeds the listener, polls the keys and turns what was heard into session
 events. Urgent commands cancel audio in the block they are decided in. Pain with a
-triage hook runs the triage conversation over the same audio (``DialogIO``).
+triage hook runs the triage conversation over the same audio (``DialogIO``, in
+``coach.runner_dialog``), and so does the baseline pain question before the routine.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from coach.runner_dialog import baseline_conversation, triage_conversation
 from coach.runner_ports import (  # noqa: F401  (RunResult and exit_code_for are public here too)
     BaselineHook, KeyInput, Listener, PainHook, RunResult, Speaker, exit_code_for,
 )
-from coach.script import group_rest_seconds
+from coach.script_groups import group_rest_seconds
 from coach.timeline import Timeline, estimate_speech_seconds
 from coach.view import View, level_db
 

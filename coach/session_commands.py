@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from coach.asr import Heard
 from coach.dialog import PainReport, TriageResult
-from coach.script import SPOKEN_PHASES, group_key, item_starts, phase_of
+from coach.script_groups import SPOKEN_PHASES, group_key, item_starts, phase_of
 from coach.session_state import (
     HELP_TEXT, IDLE_TEXT, PAIN_TEXT, PAUSED_TEXT, STOPPED_TEXT, TEMPO_MAX, TEMPO_MIN, TEMPO_STEP,
     CancelAudio, Effect, End, LogEvent, Result, Say, StartCue, StartTriage, State, cue_run_seconds,

@@ -38,6 +38,8 @@ class Settings:
     speaker_path: Path | None = None  # write what the coach plays to a WAV file
     echo_db: float | None = None
     echo_delay_ms: float = 40.0
+    baseline_rating: int | None = None   # the pain rating before the session, given instead of asked
+    engine: str | None = None        # recognizer: auto | vosk | pocketsphinx | keyword (None: $COACH_ENGINE, else auto)
 
 
 def default_data_dir(env: Mapping[str, str] = os.environ) -> Path:
@@ -108,4 +110,14 @@ def settings_from_args(args: Any, env: Mapping[str, str] = os.environ, stdin_is_
         speaker_path=Path(speaker) if speaker else None,
         echo_db=getattr(args, "echo_db", None),
         echo_delay_ms=float(getattr(args, "echo_delay_ms", None) or 40.0),
+        engine=getattr(args, "engine", None),
+        baseline_rating=_rating(getattr(args, "baseline", None)),
     )
+
+
+def _rating(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or not 0 <= value <= 10:
+        raise UsageError("bad-args", "--baseline is a pain rating from 0 to 10")
+    return value

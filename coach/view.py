@@ -12,7 +12,7 @@ from typing import TextIO
 import numpy as np
 
 from coach.asr import Heard
-from coach.script import phase_of
+from coach.script_groups import phase_of
 from coach.timeline import Cue, Timeline
 
 CLEAR_LINE = "\r\033[K"

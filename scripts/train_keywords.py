@@ -31,7 +31,7 @@ from coach.asr.keyword import CONTEXTS, KeywordModel, decide  # noqa: E402
 
 LABELS = tuple(mts.COMMAND_PHRASES) + ("other", "noise")
 SYNTH_WEIGHT = 0.1   # measured: equal weight cost 10+ points of real-speech recall
-FA_OTHER_BUDGET, FA_NOISE_BUDGET = 0.015, 0.005   # tuning margins under the 3 % / 1 % targets
+FA_OTHER_BUDGET, FA_NOISE_BUDGET = 0.02, 0.005   # tuning margins under the 3 % / 1 % targets
 _EMBEDDER: SpeechEmbedder | None = None
 
 
@@ -127,7 +127,7 @@ def tune_thresholds(model_probs: list[tuple[KeywordModel, np.ndarray]], rows: li
     out = {}
     for context in CONTEXTS:
         best = 0.99
-        for t in np.arange(0.05, 0.99, 0.01):
+        for t in np.arange(0.02, 0.99, 0.01):
             fa_o, fa_n, n_o, n_n = 0, 0, 0, 0
             for (model, p), r in zip(model_probs, rows):
                 if r["label"] not in ("other", "noise") and r["label"] in CONTEXTS[context]:

@@ -9,8 +9,9 @@ decides or rejects. The policy is one small, measured table:
   whose confidence is under the context's threshold, is rejected.
 - ``classifier``: the classifier alone (words it was not trained on are never heard).
 - ``verify`` (default when a classifier exists): the classifier decides the words it
-  knows; for phrases it does not know, the decoder proposes and the classifier must
-  not call the segment "noise" or claim a different known command with confidence.
+  knows (optionally also below its threshold when the decoder proposed the same
+  word); for phrases it was not trained on, the decoder proposes and the
+  classifier may veto a segment it calls noise.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 
 from coach.commands import NUMBER_COMMAND, CommandSet, normalise
 
+_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _REJECT_LABELS = frozenset({"", "other", "noise", "_noise_", "unknown", "_unknown_"})
 
 
@@ -55,6 +57,10 @@ class Policy:
     # In verify mode a decoder-only phrase is dropped when the classifier gives
     # noise or another command at least this probability.
     veto_min: float = 0.6
+    # In verify mode a word the classifier knows but scored under classifier_min
+    # still counts when the decoder proposed it and the classifier ranks it first
+    # among commands with at least this probability.
+    agree_min: float = 1.0      # off until measured
     # While the coach speaks the listener asks for at least this confidence.
     # PocketSphinx's posterior does not separate hits from false hits (measured),
     # so alone it gets no extra bar; the classifier's probability does.
@@ -92,12 +98,14 @@ class CombinedEngine:
             return Hypothesis(known.text, float(probability), True, self.name)
         if proposal is None:
             return None
-        # ... and may veto a decoder proposal it would have recognised itself.
-        proposed_label = self._label_for(proposal.text)
-        if proposed_label is not None and proposed_label in scores:
-            return None if scores[proposed_label] < self.policy.classifier_min else proposal
-        vetoing = {k: v for k, v in scores.items() if k != proposed_label}
-        if vetoing and max(vetoing.values()) >= self.policy.veto_min:
+        proposed = self._label_for(proposal.text)
+        if proposed in scores:
+            # ... a word it knows but was unsure of counts when both agree on it ...
+            rivals = [v for k, v in scores.items() if k not in (proposed, "other", "noise")]
+            agreed = scores[proposed] >= self.policy.agree_min and all(scores[proposed] > v for v in rivals)
+            return Hypothesis(proposal.text, float(scores[proposed]), True, self.name) if agreed else None
+        # ... and a phrase it was not trained on passes unless the segment sounds like noise.
+        if scores.get("noise", 0.0) >= self.policy.veto_min:
             return None
         return proposal
 
@@ -121,9 +129,13 @@ class CombinedEngine:
         return Hypothesis(text, 1.0, True, self.name)
 
     def _label_for(self, text: str) -> str | None:
-        for label, label_text in self._label_text.items():
-            if label_text == text:
-                return label
+        """The classifier label of a phrase: its command, or the number word."""
+        words = normalise(text)
+        for phrase in self.command_set.phrases:
+            if phrase.words == words:
+                if phrase.command == NUMBER_COMMAND and phrase.value is not None:
+                    return _NUMBER_WORDS[phrase.value]
+                return phrase.command
         return None
 
 

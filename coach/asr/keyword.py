@@ -106,21 +106,24 @@ class KeywordModel:
 
 def decide(model: KeywordModel, probs: np.ndarray, context: str,
            threshold: float | None = None) -> Decision:
-    """Restrict one probability row to the context; reject below the threshold.
+    """Restrict one probability row to the context; accept its best command only
+    when that command's probability reaches the context's threshold.
 
     Probability of labels outside the context counts as "other": a word that is a
-    command elsewhere ("go" while answering yes/no) is not a command here.
+    command elsewhere ("go" while answering yes/no) is not a command here. The
+    threshold may be below 0.5: a command need not outscore "other" to be heard,
+    which is how recall is traded against false accepts per context.
     """
     if context not in CONTEXTS:
         raise ValueError(f"unknown context {context!r}; expected one of {sorted(CONTEXTS)}")
-    allowed = CONTEXTS[context]
     index = {label: i for i, label in enumerate(model.labels)}
-    scores = {label: float(probs[index[label]]) for label in allowed if label in index}
+    scores = {label: float(probs[index[label]]) for label in CONTEXTS[context] if label in index}
     scores["noise"] = float(probs[index["noise"]]) if "noise" in index else 0.0
     scores["other"] = float(max(0.0, 1.0 - sum(scores.values())))
-    best = max(scores, key=lambda k: scores[k])
     limit = model.thresholds.get(context, 0.5) if threshold is None else threshold
-    if best not in REJECT_LABELS and scores[best] < limit:
+    commands = [k for k in scores if k not in REJECT_LABELS]
+    best = max(commands, key=lambda k: scores[k]) if commands else "other"
+    if best in REJECT_LABELS or scores[best] < limit:
         best = "other" if scores["other"] >= scores["noise"] else "noise"
     return Decision(best, scores[best], scores)
 

@@ -2,8 +2,11 @@
 
 One decoder holds a JSGF grammar per context (and an urgent-only variant of
 each), all generated from content/commands.yaml. A closed grammar always finds
-*some* path, so a hypothesis that is not exactly one phrase of the grammar (a
-partial path that never reached the grammar's end) counts as no match.
+*some* path, so a hypothesis that is not a whole phrase of the grammar (a partial
+path that never reached the grammar's end, "it" of "it hurts") counts as no match;
+the one exception is a path caught inside a longer phrase after a whole shorter
+one ("stop the" of "stop the session" has said "stop"), which measured +6 points
+of stop recall for +1 point of false accepts on the development set.
 """
 
 from __future__ import annotations
@@ -64,9 +67,24 @@ class PocketSphinxEngine:
         if hyp is None or not hyp.hypstr.strip():
             return None
         words = normalise(hyp.hypstr)
+        whole = self._whole_phrase(words)
         return Hypothesis(
-            text=" ".join(words),
+            text=" ".join(whole or words),
             confidence=float(min(max(hyp.prob, 0.0), 1.0)),
-            complete=words in self._phrases,
+            complete=whole is not None,
             engine=self.name,
         )
+
+    def _whole_phrase(self, words: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The phrase a hypothesis completes: itself, or, for a partial path caught
+        inside a longer phrase that extends a shorter one ("stop the" on the way to
+        "stop the session"), the shorter phrase it has already said in full."""
+        if words in self._phrases:
+            return words
+        extends = [p for p in self._phrases if len(p) > len(words) and p[:len(words)] == words]
+        if not extends:
+            return None
+        for size in range(len(words) - 1, 0, -1):
+            if words[:size] in self._phrases:
+                return words[:size]
+        return None

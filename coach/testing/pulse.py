@@ -11,7 +11,10 @@ PortAudio lists the ALSA ``pulse`` device only if the server is reachable when
 it initialises (ALSA's ``pulse_load_if_running`` hook), so the environment must
 be set before ``sounddevice`` is imported in this process; otherwise call
 ``coach.audio.device.refresh_devices()``, or run the device code in a
-subprocess with ``rig.env()``.
+subprocess with ``rig.env()``. Two more facts from these machines: the first
+input stream a process opens delivers nothing for about 2 s (``wait_for_capture``),
+and a monitor delivers nothing while its sink is idle, so sample counts of a
+capture do not measure wall time; block arrival times do.
 """
 
 from __future__ import annotations
@@ -151,7 +154,7 @@ def pulse_rig() -> Iterator[PulseRig]:
 
 LOUD_THRESHOLD = 500            # int16; the test tone peaks at 8,000, an idle monitor gives 0
 SEGMENT_GAP_SECONDS = 0.1
-MATCH_SECONDS = 0.25          # a sound reaches the capture within this of its reported start
+MATCH_SECONDS = 0.25          # a cancelled sound's end reaches the capture within this of cancel()
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ class CancelTrial:
     cancel_stream_seconds: float
     cancel_seconds: float        # time.monotonic() just before cancel()
     sounded_seconds: float      # how long the sound lasted in the capture, counted in samples
-    last_arrival_seconds: float  # latest time the sound's last sample can have reached the capture
+    last_arrival_seconds: float  # time.monotonic() when the sound's last sample reached the capture
 
     @property
     def latency_seconds(self) -> float:

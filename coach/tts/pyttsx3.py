@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -51,7 +52,9 @@ class Pyttsx3Synthesizer:
         self.renders = 0                # synthesize() calls that reached the engine
         self._timeout_seconds = timeout_seconds
         self._worker: subprocess.Popen[str] | None = None
-        self._dir = Path(tempfile.mkdtemp(prefix="coach-tts-"))
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._temp = tempfile.TemporaryDirectory(prefix="coach-tts-")   # removed at close or exit
+        self._dir = Path(self._temp.name)
 
     def synthesize(self, text: str) -> bytes:
         if not text.strip():
@@ -84,11 +87,18 @@ class Pyttsx3Synthesizer:
             worker.stdin.flush()
         except (BrokenPipeError, OSError) as error:
             raise SpeechEngineError("tts-worker", f"pyttsx3 worker died: {error}") from error
-        line = _read_line(worker.stdout, self._timeout_seconds)
+        line = self._read_line(self._timeout_seconds)
         if line is None:
             self._stop_worker()
             raise SpeechEngineError("tts-timeout", f"pyttsx3 did not answer within {self._timeout_seconds:.0f} s")
         return dict(json.loads(line))
+
+    def _read_line(self, timeout_seconds: float) -> str | None:
+        """The worker's next reply, or None after the timeout or when it died."""
+        try:
+            return self._lines.get(timeout=timeout_seconds) or None
+        except queue.Empty:
+            return None
 
     def _ensure_worker(self) -> subprocess.Popen[str]:
         if self._worker is not None and self._worker.poll() is None:
@@ -101,7 +111,9 @@ class Pyttsx3Synthesizer:
             text=True, bufsize=1, env=env,
         )
         assert self._worker.stdout is not None
-        ready = _read_line(self._worker.stdout, STARTUP_TIMEOUT_SECONDS)
+        self._lines = queue.Queue()
+        threading.Thread(target=_pump, args=(self._worker.stdout, self._lines), daemon=True).start()
+        ready = self._read_line(STARTUP_TIMEOUT_SECONDS)
         status = json.loads(ready) if ready else {"ok": False, "error": "no answer"}
         if not status.get("ok"):
             self._stop_worker()
@@ -115,15 +127,12 @@ class Pyttsx3Synthesizer:
         if worker.poll() is None:
             worker.kill()
         worker.wait(timeout=5)
-        for stream in (worker.stdin, worker.stdout):
-            if stream is not None:
-                stream.close()
+        if worker.stdin is not None:
+            worker.stdin.close()        # stdout belongs to the pump thread, which closes it at EOF
 
     def close(self) -> None:
         self._stop_worker()
-        for leftover in self._dir.glob("*"):
-            leftover.unlink(missing_ok=True)
-        self._dir.rmdir()
+        self._temp.cleanup()
 
     def __del__(self) -> None:
         try:
@@ -132,14 +141,14 @@ class Pyttsx3Synthesizer:
             pass
 
 
-def _read_line(stream: IO[str], timeout_seconds: float) -> str | None:
-    """One line from a pipe, or None after the timeout or at end of file."""
-    with selectors.DefaultSelector() as selector:
-        selector.register(stream, selectors.EVENT_READ)
-        if not selector.select(timeout_seconds):
-            return None
-    line = stream.readline()
-    return line or None
+def _pump(stream: IO[str], lines: queue.Queue[str]) -> None:
+    """Move the worker's replies into a queue (a pipe cannot be polled on every OS)."""
+    try:
+        for line in stream:
+            lines.put(line)
+    finally:
+        lines.put("")                   # end of file: the worker is gone
+        stream.close()
 
 
 def _worker_main() -> int:

@@ -25,7 +25,7 @@ import pytest
 
 from coach.clock import SystemClock
 from coach.errors import AudioDeviceError
-from coach.testing.pulse import loud_segments, measure_cancel, open_speaker_capture, tone_pcm
+from coach.testing.pulse import loud_segments, measure_cancel, open_speaker_capture, tone_pcm, wait_for_capture
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +51,8 @@ def test_speech_cue_is_heard_and_is_playing_turns_false(pulse_rig_env: object, t
         speaker = Speaker(synth, SpeechCache(tmp_path), DeviceSink())
         speaker.prepare(["Lie on your back with your knees bent."])
         capture = open_speaker_capture()
-        time.sleep(1.0)
+        wait_for_capture(capture)
+        time.sleep(0.5)
         seconds = speaker.say("Lie on your back with your knees bent.")
         assert speaker.is_playing()
         deadline = time.monotonic() + seconds + 1.0
@@ -78,9 +79,9 @@ def test_device_source_hears_the_microphone(pulse_rig_env: object, tmp_path: Pat
     write_wav(wav, b"\x00\x00" * 8000 + tone_pcm(1.0) + b"\x00\x00" * 8000)
     source = DeviceSource(SystemClock())
     try:
-        time.sleep(1.0)
+        chunks = [source.read(0.1)]                              # waits out the first-stream stall
         player = pulse_rig_env.say_into_mic(wav, wait=False)  # type: ignore[attr-defined]
-        chunks = [source.read(0.1) for _ in range(30)]
+        chunks += [source.read(0.1) for _ in range(30)]
         player.wait(timeout=10)
     finally:
         source.close()
@@ -111,7 +112,7 @@ def test_coach_say_speaks_through_the_default_device(pulse_rig_env: object, tmp_
     env = {**os.environ, **pulse_rig_env.env(), "COACH_CACHE_DIR": str(tmp_path),  # type: ignore[attr-defined]
            "PYTHONPATH": str(REPO)}
     capture = open_speaker_capture()
-    time.sleep(1.0)
+    wait_for_capture(capture)
     done = subprocess.run([sys.executable, "-m", "coach", "say", "Breathe out slowly."],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     time.sleep(0.3)

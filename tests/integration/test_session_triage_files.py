@@ -87,6 +87,20 @@ def test_a_text_run_with_no_input_never_waits_for_the_baseline_question(env, tmp
     assert events[-1]["t"] == pytest.approx(events[0]["total_seconds"], abs=0.05)
 
 
+def test_a_baseline_given_on_the_command_line_is_recorded_not_asked(env, tmp_path):
+    log = tmp_path / "events.jsonl"
+    out = coach(env, "run", "cold-pack", "--text", "--clock", "virtual", "--baseline", "4", "--events", str(log))
+    assert out.returncode == 0, out.stderr
+    events = read_log(log)
+    assert not [e for e in events if e["type"] == "triage-question"]
+    given = [e for e in events if e["type"] == "pain-baseline"]
+    assert [(e["attempt"], e["value"]) for e in given] == [("given", 4)]
+    shown = json.loads(coach(env, "history", "--json").stdout)
+    assert shown["pain_trend"][0]["low"] == shown["pain_trend"][0]["high"] == 4
+    bad = coach(env, "run", "cold-pack", "--text", "--clock", "virtual", "--baseline", "11")
+    assert bad.returncode == 2 and "0 to 10" in bad.stderr
+
+
 def test_validate_checks_triage_and_commands_with_file_line_and_field(env, tmp_path):
     copy = tmp_path / "content"
     shutil.copytree(CONTENT, copy)
@@ -106,3 +120,60 @@ def test_validate_checks_triage_and_commands_with_file_line_and_field(env, tmp_p
     (copy / "triage.yaml").unlink()
     out = coach(env, "validate", str(copy))
     assert out.returncode == 2 and any("triage.yaml" in p and "missing" in p for p in out.stderr.splitlines())
+
+
+def test_pain_key_in_a_terminal_triages_by_keys_and_an_emergency_ends_with_10(env, tmp_path):
+    """The real keyboard in a terminal, in real time: '!' halts, keys answer, 'a' ends the session."""
+    import pty
+    import select
+    import time
+
+    controller, terminal = pty.openpty()
+    log = tmp_path / "keys.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "coach", "run", "gentle-floor", "--text", "--input", "keyboard",
+                             "--events", str(log)],
+                            cwd=ROOT, env=env, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(terminal)
+    seen = b""
+
+    def wait_for(marker: bytes, count: int, timeout: float = 30.0) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while seen.count(marker) < count and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.1)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                seen += chunk
+        assert seen.count(marker) >= count, seen.decode(errors="replace")[-600:]
+
+    try:
+        wait_for(b"(keys: 0-9", 1)                # the baseline question
+        os.write(controller, b"3")
+        wait_for(b"say: ", 3)                     # the routine is under way
+        os.write(controller, b"!")
+        wait_for(b"(keys: y yes", 1)              # S1
+        os.write(controller, b"n")
+        wait_for(b"(keys: 0-9", 2)                # S2
+        os.write(controller, b"5")
+        wait_for(b"(keys: y yes", 2)              # the first emergency question
+        os.write(controller, b"y")
+        wait_for(b"911", 1)                       # the emergency script: 's' cuts its speech short
+        os.write(controller, b"s")
+        proc.wait(timeout=60)
+    finally:
+        os.close(controller)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 10
+    events = read_log(log)
+    outcome = [e for e in events if e["type"] == "triage-outcome"]
+    assert outcome and outcome[0]["outcome"] == "a"
+    heard = [(e["command"], e.get("value")) for e in events if e["type"] == "command-heard"]
+    assert heard[:4] == [("number", 3), ("pain", None), ("no", None), ("number", 5)]
+    assert events[-1]["type"] == "session-ended" and events[-1]["reason"] == "triage"
+    started = [e for e in events if e["type"] == "triage-started"][0]
+    assert started["trigger"] == "keyboard"
+    shown = json.loads(coach(env, "history", "--json").stdout)
+    assert shown["outcomes"][0]["outcome"] == "a" and shown["locks"]

@@ -444,3 +444,87 @@ def test_dialog_wait_rests_on_the_clock_but_hears_stop():
     got, _, _ = dialog_session([(10.0, "pain"), (30.0, "next"), (40.0, "stop")],
                                lambda d: [d.wait(60.0), d.wait(5.0)])
     assert got[0].command == "stop" and got[1] is None
+
+
+# -- which inputs a session opens (coach.app_inputs) -------------------------------------
+
+class _FakeKeys:
+    def __init__(self, clock):
+        self.clock = clock
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _live_settings(tmp_path, **fields):
+    from coach.settings import Settings
+
+    fields.setdefault("input", "keyboard")
+    fields.setdefault("input_auto", True)
+    return Settings(content_dir=tmp_path, data_dir=tmp_path, cache_dir=tmp_path, clock="real", **fields)
+
+
+def test_no_microphone_at_start_falls_back_to_keys_and_says_so(tmp_path, monkeypatch):
+    from contextlib import ExitStack
+
+    import coach.asr.keyboard
+    import coach.audio.device
+    from coach.app_adapters import Adapters
+    from coach.app_inputs import NO_MIC_KEYS_TEXT, NO_MIC_TEXT, open_inputs
+    from coach.errors import AudioDeviceError
+
+    def no_device(clock):
+        raise AudioDeviceError("no-device", "no audio input device found")
+
+    monkeypatch.setattr(coach.audio.device, "DeviceSource", no_device)
+    monkeypatch.setattr(coach.asr.keyboard, "KeyInput", _FakeKeys)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    a = Adapters(VirtualClock())
+    with ExitStack() as stack:
+        open_inputs(_live_settings(tmp_path), a, stack)
+    assert isinstance(a.keys, _FakeKeys) and a.listener is None and a.source is None
+    assert a.spoken == [NO_MIC_KEYS_TEXT] and "no microphone" in a.notes[0]
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)          # no terminal either
+    a = Adapters(VirtualClock())
+    with ExitStack() as stack:
+        open_inputs(_live_settings(tmp_path, input="none"), a, stack)
+    assert a.keys is None and a.spoken == [NO_MIC_TEXT]
+
+
+def test_a_microphone_means_voice_with_the_engine_announced_and_keys_too(tmp_path, monkeypatch):
+    from contextlib import ExitStack
+
+    import coach.asr.keyboard
+    import coach.audio.device
+    import coach.listener
+    from coach.app_adapters import Adapters
+    from coach.app_inputs import open_inputs
+
+    class FakeMic:
+        def __init__(self, clock):
+            self.closed = False
+
+        def close(self):
+            self.closed = True
+
+    listener = ScriptedListener()
+    listener.engine_sentence = "Using the test engine."
+    monkeypatch.setattr(coach.audio.device, "DeviceSource", FakeMic)
+    monkeypatch.setattr(coach.listener, "open_listener", lambda settings, clock: listener)
+    monkeypatch.setattr(coach.asr.keyboard, "KeyInput", _FakeKeys)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    a = Adapters(VirtualClock())
+    with ExitStack() as stack:
+        open_inputs(_live_settings(tmp_path), a, stack)
+        assert isinstance(a.source, FakeMic) and a.listener is listener and isinstance(a.keys, _FakeKeys)
+    assert a.source.closed
+    assert len(a.spoken) == 1 and a.spoken[0].startswith("Listening with ")
+    assert any(note.startswith("listening with") and "Using the test engine." in note for note in a.notes)
+    # --input keyboard (not auto): no microphone is tried
+    a = Adapters(VirtualClock())
+    with ExitStack() as stack:
+        open_inputs(_live_settings(tmp_path, input_auto=False), a, stack)
+    assert a.source is None and a.listener is None and isinstance(a.keys, _FakeKeys)
