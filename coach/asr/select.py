@@ -86,7 +86,9 @@ def build_engine(choice: EngineChoice, command_set: CommandSet, policy: Policy |
         decoder = VoskEngine(command_set, choice.model_path)
     elif choice.engine == "pocketsphinx":
         from coach.asr.pocketsphinx import PocketSphinxEngine
-        decoder = PocketSphinxEngine(command_set)
+        # Alone it needs garbage words to reject anything; verified by the
+        # classifier, the plain grammar proposes more of the right words.
+        decoder = PocketSphinxEngine(command_set, garbage=not choice.with_classifier)
     classifier = None
     if choice.with_classifier:
         from coach.asr.keyword import KeywordClassifier

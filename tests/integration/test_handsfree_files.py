@@ -31,12 +31,12 @@ RATE = 16_000
 RUN_TIMEOUT_SECONDS = 300
 SILENT_TAIL_SECONDS = 2.0        # mic input past the last placed word
 HALT_SLACK_SECONDS = 0.05        # cancel() silences within one block; allow two or three
-NOTICE_MARKER = "notice-shown"
+NOTICE_MARKER = "notice-shown"   # coach.app: the first-run notice is spoken once per data folder
 # From the end of the coach's words to the start of the user's. The listener hears
 # only urgent words until ~0.3 s after the played audio ends, and rendered speech
 # carries some trailing silence, so a reply sooner than this may not count.
 ANSWER_AFTER_SECONDS = 1.0
-VOICES = ("en-us", "en-gb", "en-us+f3", "en-gb-scotland", "en-029", "en-us+m7")   # coach.app: the first-run notice is spoken once per data folder
+VOICES = ("en-us", "en-gb", "en-us+f3", "en-gb-scotland", "en-029", "en-us+m7")
 
 
 # ------------------------------------------------------------------ running the coach
@@ -99,9 +99,6 @@ class Run:
     returncode: int
     stderr: str
 
-    def cancels(self) -> list[float]:
-        return eventlog.times(self.events, "audio-cancelled")
-
 
 def fresh_data_dir(folder: Path) -> Path:
     """A data folder of its own per run: no history (triage reads it), first-run notice already shown."""
@@ -113,6 +110,7 @@ def fresh_data_dir(folder: Path) -> Path:
 
 
 def run_session(folder: Path, mic: np.ndarray, *extra: str, name: str = "run") -> Run:
+    """`coach run ROUTINE --mic --speaker --events` on this microphone, in virtual time."""
     folder.mkdir(parents=True, exist_ok=True)
     env = coach_env()
     env["COACH_DATA_DIR"] = str(fresh_data_dir(folder / f"{name}-state"))

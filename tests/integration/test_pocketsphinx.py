@@ -64,16 +64,16 @@ def test_json_lines_have_the_documented_fields(session_results) -> None:
 
 
 def test_stop_and_go_in_the_session_context(session_results) -> None:
-    # measured on this sample: stop 8/12, go 11/12 (PocketSphinx alone)
+    # measured on this sample: stop 8/12, go 9/12 (PocketSphinx alone, with garbage words)
     assert recall(session_results["stop"], "stop") >= 0.5
-    assert recall(session_results["go"], "resume") >= 0.75
+    assert recall(session_results["go"], "resume") >= 0.55
 
 
 def test_most_noise_is_rejected(session_results) -> None:
-    # PocketSphinx alone has no real rejection (measured: 4 of these 12 noise clips
-    # fire a command); the keyword classifier is what brings this near zero.
+    # PocketSphinx alone rejects poorly (measured: 2 of these 12 noise clips fire a
+    # command, 4 without the garbage words); the keyword classifier does better.
     fired = [r for r in session_results["noise"] if r["command"] is not None]
-    assert len(fired) <= 6, fired
+    assert len(fired) <= 4, fired
 
 
 def test_yes_and_no_in_the_yesno_context() -> None:
@@ -89,11 +89,18 @@ def test_go_is_not_a_command_when_answering_yes_or_no() -> None:
     assert recall(lines, "resume") == 0.0
 
 
+NUMBER_WORDS = ("zero", "one", "three", "four", "five", "six", "seven", "nine")
+NUMBER_VALUES = (0, 1, 3, 4, 5, 6, 7, 9)
+
+
 def test_numbers_carry_their_value() -> None:
-    files = [dev_clips(word, 1)[0] for word in ("three", "five", "seven", "nine")]
+    files = [c for word in NUMBER_WORDS for c in dev_clips(word, 2)]
     lines = hear(files, "number")
-    correct = sum(1 for line, value in zip(lines, (3, 5, 7, 9)) if line["value"] == value)
-    assert correct >= 2, lines      # measured: 3 of 4
+    expected = [v for v in NUMBER_VALUES for _ in range(2)]
+    correct = sum(1 for line, value in zip(lines, expected) if line["value"] == value)
+    wrong = [line for line, value in zip(lines, expected) if line["value"] not in (None, value)]
+    assert correct >= 6, lines      # measured: 9 of 16
+    assert len(wrong) <= 2, wrong   # measured: 0 given the wrong value
 
 
 def test_bad_files_get_an_error_line_and_the_rest_is_processed(tmp_path: Path) -> None:
