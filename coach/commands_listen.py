@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TextIO
 
 from coach.asr import Heard
@@ -209,7 +208,3 @@ def run_enroll(args: argparse.Namespace) -> int:
 
     only = [x.strip() for x in args.only.split(",") if x.strip()]
     return run_enrollment(args, times=args.times, only=only)
-
-
-def main_path() -> Path:  # pragma: no cover - convenience for scripts
-    return Path(__file__)

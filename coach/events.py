@@ -8,8 +8,10 @@ line is also forced to disk, which survives a power cut but costs a few
 milliseconds, too slow for virtual-time runs of hundreds of events.
 
 Types: session-started, cue-started, cue-ended, command-heard, audio-cancelled,
-triage-question, triage-answer, triage-outcome, session-ended (and a few
-informative ones such as tempo-changed, input-ended).
+said, triage-started, triage-question, triage-answer, triage-outcome,
+pain-baseline, pain-rating, session-ended; session-blocked alone when exercise is
+locked and no session starts (and a few informative ones such as tempo-changed,
+input-ended, triage-resume).
 """
 
 from __future__ import annotations

@@ -86,16 +86,16 @@ class CombinedEngine:
 
     def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None:
         mode = self.policy.mode
-        proposal = self._decode(pcm, context, urgent_only) if mode != "classifier" else None
         if mode == "decoder" or self.classifier is None:
-            return proposal
+            return self._decode(pcm, context, urgent_only)
         label, probability, scores = self.classifier.classify(pcm, context)
         known = self._known(label, context, urgent_only)
-        if mode == "classifier":
-            return known if known and probability >= self.policy.classifier_min else None
-        # verify: the classifier decides what it knows ...
+        # The classifier decides the words it knows ...
         if known is not None and probability >= self.policy.classifier_min:
             return Hypothesis(known.text, float(probability), True, self.name)
+        if mode == "classifier" or not self._decoder_can_add(context, scores):
+            return None     # (measured: the decoder then adds nothing but CPU)
+        proposal = self._decode(pcm, context, urgent_only)
         if proposal is None:
             return None
         proposed = self._label_for(proposal.text)
@@ -108,6 +108,15 @@ class CombinedEngine:
         if scores.get("noise", 0.0) >= self.policy.veto_min:
             return None
         return proposal
+
+    def _decoder_can_add(self, context: str, scores: Mapping[str, float]) -> bool:
+        """Only for phrases the classifier has no label for, or when agreement counts."""
+        if self.decoder is None:
+            return False
+        if self.policy.agree_min < 1.0:
+            return True
+        labels = {self._label_for(p.text) for p in self.command_set.context_phrases(context)}
+        return bool(labels - set(scores))
 
     def _decode(self, pcm: bytes, context: str, urgent_only: bool) -> Hypothesis | None:
         if self.decoder is None:

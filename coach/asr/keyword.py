@@ -104,6 +104,14 @@ class KeywordModel:
                    {k: float(v) for k, v in meta["thresholds"].items()}, meta.get("info", {}))
 
 
+def threshold_for(thresholds: dict[str, float], context: str, label: str) -> float:
+    """Urgent words may have their own (lower) threshold: missing "stop" costs more
+    than a false one."""
+    if label in URGENT_LABELS and f"{context}:urgent" in thresholds:
+        return thresholds[f"{context}:urgent"]
+    return thresholds.get(context, 0.5)
+
+
 def decide(model: KeywordModel, probs: np.ndarray, context: str,
            threshold: float | None = None) -> Decision:
     """Restrict one probability row to the context; accept its best command only
@@ -120,9 +128,9 @@ def decide(model: KeywordModel, probs: np.ndarray, context: str,
     scores = {label: float(probs[index[label]]) for label in CONTEXTS[context] if label in index}
     scores["noise"] = float(probs[index["noise"]]) if "noise" in index else 0.0
     scores["other"] = float(max(0.0, 1.0 - sum(scores.values())))
-    limit = model.thresholds.get(context, 0.5) if threshold is None else threshold
     commands = [k for k in scores if k not in REJECT_LABELS]
     best = max(commands, key=lambda k: scores[k]) if commands else "other"
+    limit = threshold if threshold is not None else threshold_for(model.thresholds, context, best)
     if best in REJECT_LABELS or scores[best] < limit:
         best = "other" if scores["other"] >= scores["noise"] else "noise"
     return Decision(best, scores[best], scores)

@@ -7,6 +7,7 @@ watches ``coach_speaker.monitor`` with parec. Few tests, tolerant timings.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import json
@@ -41,15 +42,12 @@ def rig() -> Iterator[object]:
     missing = pulse.missing_tools() + ([] if shutil.which("parec") else ["parec"])
     if missing:
         pytest.skip(f"PulseAudio rig needs {', '.join(missing)} (apt install pulseaudio pulseaudio-utils)")
-    try:
-        context = pulse.pulse_rig()
-        running = context.__enter__()
-    except RuntimeError as error:
-        pytest.skip(f"PulseAudio rig did not start: {error}")
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            running = stack.enter_context(pulse.pulse_rig())
+        except RuntimeError as error:
+            pytest.skip(f"PulseAudio rig did not start: {error}")
         yield running
-    finally:
-        context.__exit__(None, None, None)
 
 
 def require_live_run() -> None:
@@ -81,12 +79,12 @@ def coach_env(rig_env: dict[str, str]) -> dict[str, str]:
 
 
 class SpeakerWatch:
-    """Peak level of coach_speaker.monitor in 20 ms blocks, stamped with arrival time."""
+    """Peak level of a monitor (the coach's speaker by default) in 20 ms blocks, stamped with arrival time."""
 
-    def __init__(self, rig) -> None:
+    def __init__(self, rig, device: str = "coach_speaker.monitor") -> None:
         self.levels: list[tuple[float, int]] = []
         self._process = subprocess.Popen(
-            ["parec", "--device=coach_speaker.monitor", "--rate=16000", "--channels=1",
+            ["parec", f"--device={device}", "--rate=16000", "--channels=1",
              "--format=s16le", "--raw", "--latency-msec=20"],
             stdout=subprocess.PIPE, env=coach_env(rig.env()),
         )
@@ -225,13 +223,14 @@ def watch(rig) -> Iterator[SpeakerWatch]:
 
 
 def test_stop_over_speech_silences_the_speaker(rig, watch, tmp_path) -> None:
+    stop = stop_clip()
     session = LiveSession(rig, tmp_path, routine())
     try:
-        cue = session.wait_for(cue_of_kind(("say",), WARM_UP_SECONDS), timeout=30)
+        cue = session.wait_for(cue_of_kind(("say",), WARM_UP_SECONDS, min_seconds=2.5), timeout=120)
         assert cue, f"no spoken cue; {session.diagnostics()}"
         time.sleep(0.5)
         assert watch.loud_between(time.monotonic() - 0.5, time.monotonic()), "the coach is not audible on its sink"
-        said_at = say(rig, tmp_path, "stop", stop_clip())
+        said_at = say(rig, tmp_path, "stop", stop)
         code = session.finish(timeout=20)
     finally:
         session.finish(timeout=1)
@@ -244,9 +243,11 @@ def test_stop_over_speech_silences_the_speaker(rig, watch, tmp_path) -> None:
 
 
 def test_pain_phrase_starts_triage_and_an_answer_is_heard(rig, watch, tmp_path) -> None:
+    phrase = heard_recording("it hurts", "session", "pain")
+    answers = {"number": heard_recording("three", "number", "number", 3), "yesno": heard_recording("no", "yesno", "no")}
+    stop_clip()
     session = LiveSession(rig, tmp_path, routine())
     try:
-        phrase = heard_recording("it hurts", "session", "pain")
         assert session.wait_for(cue_of_kind(("pause", "listen"), WARM_UP_SECONDS, min_seconds=6.0), timeout=120)
         time.sleep(0.3)
         watch.wait_quiet(1.0, timeout=10)
@@ -261,10 +262,7 @@ def test_pain_phrase_starts_triage_and_an_answer_is_heard(rig, watch, tmp_path) 
             asked_at = time.monotonic()
             assert question, f"no triage question; {session.diagnostics()}"
             assert watch.wait_quiet(1.2, timeout=20, spoken_since=asked_at), "the coach never finished the question"
-            if question.get("context") == "number":
-                say(rig, tmp_path, "answer", heard_recording("three", "number", "number", 3))
-            else:
-                say(rig, tmp_path, "answer", heard_recording("no", "yesno", "no"))
+            say(rig, tmp_path, "answer", answers["number" if question.get("context") == "number" else "yesno"])
             answered = session.wait_for(lambda ev: [a for a in eventlog.of_type(ev, "triage-answer")
                                                     if a.get("triage_id") == triage["triage_id"]
                                                     and a["answer"] != "unknown"], timeout=10)
@@ -280,13 +278,15 @@ def test_pain_phrase_starts_triage_and_an_answer_is_heard(rig, watch, tmp_path) 
 
 
 def test_next_moves_on(rig, watch, tmp_path) -> None:
+    word = heard_recording("next", "session", "next")
+    stop_clip()
     session = LiveSession(rig, tmp_path, routine())
     try:
         pause = session.wait_for(cue_of_kind(("pause", "listen"), WARM_UP_SECONDS, min_seconds=6.0), timeout=120)
         assert pause, f"no silent cue; {session.diagnostics()}"
         time.sleep(0.3)
         watch.wait_quiet(1.0, timeout=10)         # a listen cue speaks first; then reply after a second
-        say(rig, tmp_path, "next", heard_recording("next", "session", "next"))
+        say(rig, tmp_path, "next", word)
         moved = session.wait_for(
             lambda ev: eventlog.first(ev, "cue-started", after_seconds=float(pause["t"]) + 1e-6), timeout=5)
         heard = eventlog.first(session.events(), "command-heard", command="next")
@@ -306,13 +306,16 @@ def test_own_voice_looped_back_never_triggers(rig, watch, tmp_path) -> None:
             fields = line.split("\t")
             if len(fields) > 2 and fields[2] == module:
                 rig.pactl("set-sink-input-volume", fields[0], "80%")      # about -6 dB (cubic volume)
+        mic = SpeakerWatch(rig, device="user_mouth.monitor")
         session = LiveSession(rig, tmp_path, routine())
         try:
             session.wait_for(lambda ev: eventlog.end_reason(ev), timeout=float(os.environ.get("COACH_E2E_LOOP_SECONDS", "90")))
         finally:
             session.finish(timeout=1)
+            mic.close()
     finally:
         rig.pactl("unload-module", module)
+    assert mic.last_loud() is not None, "the loopback never brought the coach's voice to its microphone"
     events = session.events()
     assert eventlog.first(events, "session-started"), session.diagnostics()
     assert len(eventlog.of_type(events, "cue-started")) >= 3

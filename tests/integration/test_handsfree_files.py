@@ -239,8 +239,12 @@ def silent_after(speaker: np.ndarray, start_seconds: float, end_seconds: float) 
 # ------------------------------------------------------------------ stop
 
 
-def test_stop_over_the_coach_voice_halts_and_ends(quiet_run, tmp_path) -> None:
+@pytest.mark.parametrize("echo", [(), ("--echo-db", "-6", "--echo-delay-ms", "40")], ids=["dry", "echo-6dB"])
+def test_stop_over_the_coach_voice_halts_and_ends(quiet_run, tmp_path, echo) -> None:
+    """Also with the coach's own voice in the microphone: the guard must not hide the user."""
     require_dev_set()
+    if echo:
+        require_run_options("--echo-db", "--echo-delay-ms")
     cue, cue_end = spoken_cue(quiet_run, after_seconds=15.0)
     clip = recognised_clip("stop", "session", "stop")
     word_start, word_end = micmix.speech_bounds(clip)
@@ -248,7 +252,7 @@ def test_stop_over_the_coach_voice_halts_and_ends(quiet_run, tmp_path) -> None:
     if place + word_end >= cue_end:
         pytest.skip("the spoken cue is too short to say stop over it")
     mic = micmix.compose_mic_samples(place + 1.0 + SILENT_TAIL_SECONDS, [(place, clip.path, 0.0)])
-    run = run_session(tmp_path, mic)
+    run = run_session(tmp_path, mic, *echo)
 
     heard = eventlog.first(run.events, "command-heard", command="stop")
     assert heard is not None, f"stop not heard; commands: {eventlog.commands_heard(run.events)}"

@@ -101,3 +101,30 @@ def test_strict_threshold_is_only_raised_with_a_classifier() -> None:
 def test_needs_an_engine() -> None:
     with pytest.raises(ValueError):
         CombinedEngine(COMMANDS)
+
+
+class CountingDecoder(FakeDecoder):
+    def __init__(self, hyp: Hypothesis | None) -> None:
+        super().__init__(hyp)
+        self.calls = 0
+
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None:
+        self.calls += 1
+        return self.hyp
+
+
+def test_decoder_is_not_run_when_the_classifier_knows_every_word_of_the_context() -> None:
+    every = {label: 0.0 for label in ("yes", "no", "not_sure", "repeat", "stop", "pain")}
+    decoder = CountingDecoder(hyp("yes"))
+    engine = CombinedEngine(COMMANDS, decoder, FakeClassifier("other", 0.9, {**every, "other": 0.9, "noise": 0.1}))
+    assert engine.transcribe(b"", "yesno") is None and decoder.calls == 0
+    partial = {k: v for k, v in every.items() if k != "not_sure"}
+    engine = CombinedEngine(COMMANDS, decoder, FakeClassifier("other", 0.6, {**partial, "other": 0.6, "noise": 0.1}))
+    assert engine.transcribe(b"", "yesno") is None and decoder.calls == 1   # "yes" is the classifier's to veto
+    decoder.hyp = hyp("not sure")
+    assert engine.transcribe(b"", "yesno").text == "not sure"
+
+
+def test_classifier_confidence_is_its_probability() -> None:
+    engine = CombinedEngine(COMMANDS, None, FakeClassifier("stop", 0.83, {"stop": 0.83}))
+    assert engine.transcribe(b"", "session").confidence == pytest.approx(0.83)
