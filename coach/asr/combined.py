@@ -53,7 +53,7 @@ class Policy:
     mode: str = "decoder"   # decoder | classifier | verify
     # Minimum decoder confidence per context (measured on the development set).
     decoder_min: Mapping[str, float] = field(default_factory=lambda: {})
-    classifier_min: float = 0.5
+    classifier_min: float = 0.0     # the classifier applies its own per-context thresholds
     # In verify mode a decoder-only phrase is dropped when the classifier gives
     # noise or another command at least this probability.
     veto_min: float = 0.6

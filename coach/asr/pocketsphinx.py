@@ -70,8 +70,7 @@ class PocketSphinxEngine:
         missing = sorted(w for w in command_set.words() if self._decoder.lookup_word(w) is None)
         if missing:
             raise ModelError("model-words", "PocketSphinx dictionary lacks: " + ", ".join(missing))
-        fillers = [w for w in GARBAGE_WORDS if w not in command_set.words()
-                   and self._decoder.lookup_word(w) is not None] if garbage else []
+        fillers = self._distinct_fillers(command_set) if garbage else []
         for context in command_set.contexts:
             for urgent_only in (False, True):
                 if urgent_only and not command_set.context_phrases(context, True):
@@ -80,6 +79,19 @@ class PocketSphinxEngine:
                 if fillers:
                     grammar = _with_garbage(grammar, fillers)
                 self._decoder.add_jsgf_string(_search_name(context, urgent_only), grammar)
+
+    def _distinct_fillers(self, command_set: CommandSet) -> list[str]:
+        """Garbage words at least two phones away from every command word: "to"
+        would take every "two", "hot" many a "stop"."""
+        commands = [self._decoder.lookup_word(w).split() for w in command_set.words()]
+        out = []
+        for word in GARBAGE_WORDS:
+            phones = self._decoder.lookup_word(word)
+            if word in command_set.words() or phones is None:
+                continue
+            if all(_phone_distance(phones.split(), c) > 1 for c in commands):
+                out.append(word)
+        return out
 
     def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None:
         search = _search_name(context, urgent_only)
@@ -114,3 +126,13 @@ class PocketSphinxEngine:
             if words[:size] in self._phrases:
                 return words[:size]
         return None
+
+
+def _phone_distance(a: list[str], b: list[str]) -> int:
+    """Edit distance between two phone sequences."""
+    row = list(range(len(b) + 1))
+    for i, pa in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, pb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (pa != pb))
+    return row[-1]

@@ -1,5 +1,5 @@
 """TTS → ASR round trip: every phrase of content/commands.yaml, spoken by espeak-ng
-in several voices, through the engine ``auto`` picks and the live pipeline
+in several voices, through the engine ``auto`` picks (and PocketSphinx alone) and the live pipeline
 (endpointer, listener, parser), in the first context that allows it.
 
 Recall is reported (run with -s) and held above the figure measured here minus a
@@ -23,16 +23,18 @@ pytestmark = pytest.mark.integration
 VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb")
 COMMANDS = load_commands()
 PARSER = CommandParser(COMMANDS)
-# Recall measured on this round trip (196 renderings), per engine in use.
-FLOORS = {"pocketsphinx": 0.55}
-DEFAULT_FLOOR = 0.55
+# Recall measured on this round trip (200 renderings), per engine. The keyword
+# classifier was trained with espeak-ng renderings too, so its figure here is
+# in-distribution; the development-set benchmark is the honest one.
+FLOORS = {"pocketsphinx": 0.45, "pocketsphinx+keyword": 0.8}
+DEFAULT_FLOOR = 0.45
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> tuple[str, list[tuple[str, str, bool]]]:
+@pytest.fixture(scope="module", params=["auto", "pocketsphinx"])
+def results(request, tmp_path_factory) -> tuple[str, list[tuple[str, str, bool]]]:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed")
-    choice = choose_engine("auto")
+    choice = choose_engine(request.param)
     if choice.engine == "keyboard":
         pytest.skip(choice.reason)
     engine = build_engine(choice, COMMANDS)

@@ -64,13 +64,13 @@ def test_json_lines_have_the_documented_fields(session_results) -> None:
 
 
 def test_stop_and_go_in_the_session_context(session_results) -> None:
-    # measured on this sample: stop 8/12, go 9/12 (PocketSphinx alone, with garbage words)
+    # measured on this sample: stop 8/12, go 11/12 (PocketSphinx alone, with garbage words)
     assert recall(session_results["stop"], "stop") >= 0.5
-    assert recall(session_results["go"], "resume") >= 0.55
+    assert recall(session_results["go"], "resume") >= 0.65
 
 
 def test_most_noise_is_rejected(session_results) -> None:
-    # PocketSphinx alone rejects poorly (measured: 2 of these 12 noise clips fire a
+    # PocketSphinx alone rejects poorly (measured: 3 of these 12 noise clips fire a
     # command, 4 without the garbage words); the keyword classifier does better.
     fired = [r for r in session_results["noise"] if r["command"] is not None]
     assert len(fired) <= 4, fired
@@ -99,7 +99,7 @@ def test_numbers_carry_their_value() -> None:
     expected = [v for v in NUMBER_VALUES for _ in range(2)]
     correct = sum(1 for line, value in zip(lines, expected) if line["value"] == value)
     wrong = [line for line, value in zip(lines, expected) if line["value"] not in (None, value)]
-    assert correct >= 6, lines      # measured: 9 of 16
+    assert correct >= 7, lines      # measured: 11 of 16
     assert len(wrong) <= 2, wrong   # measured: 0 given the wrong value
 
 

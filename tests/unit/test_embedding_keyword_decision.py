@@ -58,3 +58,16 @@ def test_export_round_trip_keeps_probabilities(tmp_path):
     x = rng.normal(size=(3, d))
     np.testing.assert_allclose(back.probabilities(x), m.probabilities(x), rtol=1e-4, atol=1e-6)
     assert back.labels == LABELS and back.thresholds == {"session": 0.6}
+
+
+def test_urgent_words_use_their_own_threshold_in_a_context():
+    m = model({"session": 0.6, "session:urgent": 0.3})
+    assert decide(m, probs(stop=0.35, other=0.65), "session").label == "stop"
+    assert decide(m, probs(resume=0.35, other=0.65), "session").label == "other"
+    assert decide(m, probs(resume=0.65, other=0.35), "session").label == "resume"
+
+
+def test_a_command_can_be_heard_below_other_when_the_threshold_allows():
+    m = model({"yesno": 0.3})
+    d = decide(m, probs(yes=0.32, other=0.68), "yesno")
+    assert d.label == "yes" and d.accepted and d.probability == pytest.approx(0.32)
