@@ -1,14 +1,17 @@
 """Keyword classifier: decides what one endpointed speech segment is.
 
-A small model (standardised pooled speech embeddings -> logistic regression or a
-one-hidden-layer MLP, weights exported to numpy) over the speech embedding of
-``coach.asr.embedding``. Its main job is rejection: a segment becomes a command
-only when the most probable of the context's labels beats "other" and "noise"
-and passes the context's threshold.
+A small model (standardised pooled speech embeddings -> multinomial logistic
+regression, weights exported to numpy; an MLP layout loads too) over the speech
+embedding of ``coach.asr.embedding``. Its main job is rejection: a segment
+becomes a command only when the best of the context's commands reaches the
+context's threshold (urgent words have their own); everything else is "other"
+or "noise". Inference is numpy + onnxruntime, no scikit-learn.
 
 Segments: pass the endpointed speech (16 kHz mono int16 bytes) with little
-silence around it (up to ~0.25 s each side is fine). The classifier centres it in
-1.6 s of digital silence (longer segments get 0.3 s each side), as in training.
+silence around it (about 0.02-0.25 s each side, as an endpointer with a short
+pre-roll and a 200 ms hangover gives). The classifier centres it in 1.6 s of
+digital silence (segments longer than 1.6 s get 0.3 s each side), as in training.
+Long segments are treated like running speech, which was trained as "other".
 """
 
 from __future__ import annotations
