@@ -8,7 +8,8 @@ on one thread and decision latency after the end of the word (classifier time +
 an assumed endpoint hangover). Optional: PocketSphinx grammar-only reference
 (--pocketsphinx) and the enrollment gain (--enroll, needs the training caches).
 
-Usage: nice -n 10 bench_recognition.py [--pocketsphinx] [--enroll] [--hangover-ms 200]
+Usage: nice -n 10 bench_recognition.py [--weights FILE.npz] [--pocketsphinx] [--enroll]
+       [--hangover-ms 200] [--no-synthetic]
 """
 
 from __future__ import annotations
@@ -271,8 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--enroll", action="store_true")
     ap.add_argument("--synth", type=Path, default=Path("/tmp/kw/synth"))
     ap.add_argument("--cache", type=Path, default=Path("/tmp/kw"))
+    ap.add_argument("--weights", type=Path, default=None,
+                    help="classifier weights to measure (default: the shipped file)")
     args = ap.parse_args(argv)
-    clf = KeywordClassifier.load(threads=1)
+    clf = KeywordClassifier.load(args.weights, threads=1)
     print(f"model: {clf.model.info}  thresholds: {clf.model.thresholds}")
     rows = real_bench(clf, args.hangover_ms)
     if not args.no_synthetic:

@@ -35,6 +35,8 @@ from coach.asr.keyword import CONTEXTS, URGENT_LABELS as URGENT, KeywordModel, d
 LABELS = tuple(mts.COMMAND_PHRASES) + ("other", "noise")
 SYNTH_WEIGHT = 0.1   # measured: equal weight cost 10+ points of real-speech recall
 FA_OTHER_BUDGET, FA_NOISE_BUDGET = 0.015, 0.005   # tuning margins under the 3 % / 1 % targets
+AUGMENT_MORE = ("stop", "resume")   # real clips with extra augmented copies
+URGENT_AUG_COPIES = 6
 _EMBEDDER: SpeechEmbedder | None = None
 
 
@@ -79,8 +81,12 @@ def read_synth(folder: Path) -> list[dict]:
         return [dict(r, held_out=False) for r in csv.DictReader(f)]
 
 
-def dataset(synth_dir: Path, cache: Path, aug_copies: int = 2) -> dict:
-    """All rows with their pooled features; keys: dev, dev_aug, synth, synth_aug."""
+def dataset(synth_dir: Path, cache: Path, aug_copies: int = 2,
+            urgent_copies: int = URGENT_AUG_COPIES) -> dict:
+    """All rows with their pooled features; keys: dev, dev_aug, synth, synth_aug.
+    dev_aug also holds ``urgent_copies`` extra augmented copies of the real clips of
+    the labels in AUGMENT_MORE (stop, go): measured in grouped CV, they raise stop
+    and go recall and lower false accepts."""
     dev = mts.dev_manifest()
     train_dev = [r for r in dev if not r["held_out"]]
     noise_paths = [r["path"] for r in train_dev if r["label"] == "noise"]
@@ -90,6 +96,10 @@ def dataset(synth_dir: Path, cache: Path, aug_copies: int = 2) -> dict:
     for k in range(aug_copies):
         aug_rows += train_dev
         aug_emb += embed_set(f"dev_aug{k}", train_dev, cache, 100 + k, noise_paths)
+    more = [r for r in train_dev if r["label"] in AUGMENT_MORE]
+    for k in range(urgent_copies):
+        aug_rows += more
+        aug_emb += embed_set(f"urg_aug{k}", more, cache, 300 + k, noise_paths)
     out["dev_aug"] = (aug_rows, aug_emb)
     out["synth"] = (synth, embed_set("synth_clean", synth, cache, None, noise_paths))
     out["synth_aug"] = (synth, embed_set("synth_aug0", synth, cache, 200, noise_paths))
