@@ -1,7 +1,8 @@
 """Single-key commands from a terminal, for people without a microphone.
 
 During a routine: n next, b back, r repeat, space or p pause/resume, s stop,
-+ faster, - slower, t time left, h help, ! pain.
++ faster, - slower, t time left, h help, ! pain, and a digit (x for ten) to give
+a pain rating: 2 or more above the session's baseline counts as pain.
 While a question waits for an answer: y yes, n no, ? not sure, digits 0-9 and
 x for ten, r repeat the question, s stop, ! pain.
 
@@ -29,20 +30,20 @@ ANSWER_KEYS: dict[str, str] = {"y": "yes", "n": "no", "?": "not_sure", "r": "rep
 NUMBER_KEYS: dict[str, str] = {"?": "not_sure", "r": "repeat", "s": "stop", "!": "pain"}
 
 KEY_HELP = ("keys: n next, b back, r repeat, space pause/resume, s stop, + faster, - slower, "
-            "t time left, h help, ! pain; answers: y yes, n no, ? not sure, 0-9 and x for ten")
+            "t time left, h help, ! pain, 0-9 or x pain rating; answers: y yes, n no, ? not sure, 0-9 and x for ten")
 
 
 def key_to_heard(key: str, context: str, now_seconds: float | None = None) -> Heard | None:
     """The command a key means in a listening context (``session`` | ``yesno`` | ``number``)."""
     key = key if key == " " else key.lower()
     value: int | None = None
-    if context == "number":
+    if context in ("number", "session"):
         if key.isdigit() and len(key) == 1:
             command, value = "number", int(key)
         elif key == "x":
             command, value = "number", 10
         else:
-            command = NUMBER_KEYS.get(key, "")
+            command = (NUMBER_KEYS if context == "number" else SESSION_KEYS).get(key, "")
     elif context == "yesno":
         command = ANSWER_KEYS.get(key, "")
     else:

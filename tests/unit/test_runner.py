@@ -223,7 +223,10 @@ def test_keys_mean_commands_in_each_context():
     assert key_to_heard("x", "number").value == 10
     assert key_to_heard("?", "yesno").command == "not_sure"
     assert key_to_heard("+", "session").command == "faster" and key_to_heard("-", "session").command == "slower"
-    assert key_to_heard("7", "session") is None and key_to_heard("q", "yesno") is None
+    assert key_to_heard("q", "yesno") is None and key_to_heard("7", "yesno") is None
+    # a digit during a routine is a pain rating, so a rise can start the safety questions
+    assert (key_to_heard("7", "session").command, key_to_heard("7", "session").value) == ("number", 7)
+    assert key_to_heard("x", "session").value == 10
     assert key_to_heard("S", "session").source == "keyboard"
 
 
