@@ -36,7 +36,7 @@ REST_BETWEEN_LIMITS: tuple[float, float] = (0, 600)
 OVERRIDE_KEYS: tuple[str, ...] = ("hold_seconds", "reps", "sets", "rest_seconds", "duration_seconds")
 
 EXERCISE_KEYS = (
-    "id", "name", "kind", "source", "position", "equipment", "sides",
+    "id", "name", "kind", "source", "position", "equipment", "sides", "alternate_sides",
     "hold_seconds", "reps", "sets", "rest_seconds", "tempo_seconds", "duration_seconds",
     "setup", "steps", "breathing", "cautions", "notes",
 )
@@ -171,6 +171,7 @@ def _read_exercise(fields: Fields, where: str) -> Exercise | None:
         position=fields.enum("position", POSITIONS),
         equipment=fields.optional_str_list("equipment"),
         sides=fields.enum("sides", SIDES),
+        alternate_sides=bool(fields.boolean("alternate_sides", default=False)),
         tempo_seconds=fields.number("tempo_seconds", *TEMPO_LIMITS, "seconds"),
         setup=_spoken(fields, "setup", required=True),
         steps=_spoken(fields, "steps", required=True),

@@ -33,6 +33,10 @@ class GuardConfig:
     estimate_every_seconds: float = 0.25
     estimate_window_seconds: float = 0.5
     min_correlation: float = 0.3        # only update delay/gain when the echo dominates
+    confirm_windows: int = 3            # ... and the same delay and gain hold this many windows
+    delay_tolerance_seconds: float = 0.001
+    gain_tolerance: float = 0.35        # relative spread of the gain over those windows
+    silent_rms: float = 30.0            # reference quieter than this (int16 RMS) is silence
 
 
 @dataclass(frozen=True)
@@ -40,10 +44,28 @@ class _Playback:
     text: str
     samples: np.ndarray
     start_sample: int
+    sound_samples: int          # up to the last non-silent 10 ms frame
 
     @property
     def end_sample(self) -> int:
         return self.start_sample + len(self.samples)
+
+    @property
+    def sound_end_sample(self) -> int:
+        return self.start_sample + self.sound_samples
+
+
+def sounding_samples(samples: np.ndarray, frame: int = SAMPLE_RATE_HZ // 100) -> int:
+    """Length up to the end of the last frame within 40 dB of the loudest one (at
+    least -60 dBFS): rendered speech ends in silence that is not speaking."""
+    frames = len(samples) // frame + (1 if len(samples) % frame else 0)
+    if frames == 0:
+        return 0
+    padded = np.zeros(frames * frame)
+    padded[:len(samples)] = samples
+    rms = np.sqrt(np.mean(padded.reshape(frames, frame) ** 2, axis=1))
+    loud = np.flatnonzero(rms > max(30.0, float(rms.max()) * 0.01))
+    return 0 if not len(loud) else min(len(samples), (int(loud[-1]) + 1) * frame)
 
 
 class EchoReference:
@@ -54,10 +76,25 @@ class EchoReference:
         self.playbacks: list[_Playback] = []
         self.delay_samples: int | None = None
         self.gain = 0.0
+        self._candidates: list[tuple[int, float]] = []     # recent (delay, gain) seen
+        self._prior: tuple[int, float] | None = None       # last estimate in use
 
     def add(self, text: str, pcm: bytes, start_seconds: float) -> None:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-        self.playbacks.append(_Playback(text, samples, round(start_seconds * SAMPLE_RATE_HZ)))
+        self.playbacks.append(_Playback(text, samples, round(start_seconds * SAMPLE_RATE_HZ),
+                                        sounding_samples(samples)))
+
+    def cut(self, sample: int) -> None:
+        """Playback was cancelled at ``sample``: the rest of it never sounds."""
+        kept = []
+        for p in self.playbacks:
+            if p.start_sample >= sample:
+                continue
+            if p.end_sample > sample:
+                n = sample - p.start_sample
+                p = _Playback(p.text, p.samples[:n], p.start_sample, min(p.sound_samples, n))
+            kept.append(p)
+        self.playbacks = kept
 
     def forget_before(self, sample: int) -> None:
         self.playbacks = [p for p in self.playbacks if p.end_sample > sample]
@@ -95,18 +132,49 @@ class EchoReference:
         return best, float(max(explained[best], 0.0)), float(lags[best] / energies[best])
 
     def estimate(self, mic: np.ndarray, start_sample: int) -> None:
-        """Update delay and gain when the playback clearly dominates the microphone."""
+        """Update delay and gain when the playback clearly dominates the microphone
+        in several windows in a row with the same path; a single window can be a
+        person's word that happens to look like the coach's voice. Silence in the
+        reference resets the estimate (it is re-confirmed in one window)."""
+        max_delay = round(self.config.max_delay_seconds * SAMPLE_RATE_HZ)
+        ref = self.played(start_sample - max_delay, len(mic) + max_delay)
+        if not len(ref) or float(np.sqrt(np.mean(ref * ref))) < self.config.silent_rms:
+            if self.delay_samples is not None:
+                self._prior = (self.delay_samples, self.gain)
+            self.delay_samples, self.gain = None, 0.0
+            self._candidates = []
+            return
         delay, explained, gain = self.correlate(mic, start_sample)
-        if explained >= self.config.min_correlation ** 2:
+        if explained < self.config.min_correlation ** 2 or gain <= 0.0:
+            self._candidates = []
+            return
+        needed = self.config.confirm_windows
+        self._candidates = [*self._candidates, (delay, gain)][-needed:]
+        known = (self.delay_samples, self.gain) if self.delay_samples is not None else self._prior
+        if ((known is not None and self._consistent([known, (delay, gain)]))
+                or (len(self._candidates) >= needed and self._consistent(self._candidates))):
             self.delay_samples, self.gain = delay, gain
+
+    def _consistent(self, paths: list[tuple[int, float]]) -> bool:
+        tolerance = self.config.delay_tolerance_seconds * SAMPLE_RATE_HZ
+        delays = [d for d, _ in paths]
+        gains = [g for _, g in paths]
+        return (max(delays) - min(delays) <= tolerance
+                and max(gains) - min(gains) <= self.config.gain_tolerance * max(gains))
 
     def cue_texts(self, start_sample: int, end_sample: int, tail_samples: int) -> list[str]:
         return [p.text for p in self.playbacks
                 if p.start_sample < end_sample and p.end_sample + tail_samples > start_sample]
 
     def playing_until(self, sample: int) -> int | None:
-        ends = [p.end_sample for p in self.playbacks if p.start_sample <= sample]
+        """Where the coach's voice (not the silence after it) ends, for what started by ``sample``."""
+        ends = [p.sound_end_sample for p in self.playbacks if p.start_sample <= sample]
         return max(ends) if ends else None
+
+    def covers(self, start_sample: int, end_sample: int) -> bool:
+        """A noted playback (silence included) overlaps these samples: the reference,
+        not the sink's busy flag, says when the coach speaks."""
+        return any(p.start_sample < end_sample and p.end_sample > start_sample for p in self.playbacks)
 
 
 class Listener:
@@ -138,12 +206,18 @@ class Listener:
         """The coach plays ``pcm`` (16 kHz int16) from ``start_seconds`` of audio time."""
         self.reference.add(text, pcm, start_seconds)
 
+    def note_cancel(self, at_seconds: float) -> None:
+        """Playback was cut at ``at_seconds`` of audio time: stop subtracting and
+        guarding against the part of it that never sounded."""
+        self.reference.cut(round(at_seconds * SAMPLE_RATE_HZ))
+        self._speaking_until = min(self._speaking_until, at_seconds)
+
     def feed(self, chunk: AudioChunk, speaking: bool) -> list[Heard]:
         if chunk.rate_hz != SAMPLE_RATE_HZ:
             raise ValueError(f"the listener needs {SAMPLE_RATE_HZ} Hz chunks, got {chunk.rate_hz}")
-        if speaking:
-            self._speaking_until = max(self._speaking_until, chunk.end_seconds)
         start = round(chunk.start_seconds * SAMPLE_RATE_HZ)
+        if speaking and not self.reference.covers(start, round(chunk.end_seconds * SAMPLE_RATE_HZ)):
+            self._speaking_until = max(self._speaking_until, chunk.end_seconds)
         mic = np.frombuffer(chunk.pcm, dtype="<i2").astype(np.float64)
         residual = self._cancel(mic, start)
         pcm = np.clip(np.rint(residual), -32768, 32767).astype("<i2").tobytes()
@@ -172,7 +246,8 @@ class Listener:
         done = 0
         while done < len(mic):
             piece_end = min(len(mic), max(done + 1, self._next_estimate - start))
-            out[done:piece_end] = mic[done:piece_end] - self.reference.echo(start + done, piece_end - done)
+            out[done:piece_end] = _subtract(mic[done:piece_end], self.reference.echo(start + done, piece_end - done),
+                                            start + done)
             done = piece_end
             if start + done >= self._next_estimate:
                 lo = self._next_estimate - window - self._mic_start
@@ -265,6 +340,24 @@ def open_listener(settings: Any, clock: Any = None, engine: str | None = None) -
     listener = Listener(build_engine(choice, command_set), CommandParser(command_set))
     listener.engine_sentence = choice.reason
     return listener
+
+
+def _subtract(mic: np.ndarray, echo: np.ndarray, start_sample: int,
+              frame: int = SAMPLE_RATE_HZ // 100) -> np.ndarray:
+    """``mic - echo`` frame by frame (10 ms frames on the session's sample grid), but
+    only where that lowers the energy: a wrong estimate must never add the coach's
+    voice to the microphone."""
+    if not echo.any():
+        return mic
+    out = mic.copy()
+    edges = [0, *range(frame - start_sample % frame, len(mic), frame), len(mic)]
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if hi <= lo:
+            continue
+        residual = mic[lo:hi] - echo[lo:hi]
+        if residual @ residual < mic[lo:hi] @ mic[lo:hi]:
+            out[lo:hi] = residual
+    return out
 
 
 def _contains(cue_text: str, phrase_text: str) -> bool:

@@ -66,6 +66,7 @@ class Exercise:
     cautions: tuple[str, ...]
     notes: tuple[str, ...] = ()         # spoken and printed information only
     where: str = ""                     # "file:line" for messages
+    alternate_sides: bool = False       # one rep each side in turn (left, right, left ...)
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ class Runner:
 
     def _execute(self, effect: s.Effect) -> None:
         if isinstance(effect, s.CancelAudio):
-            self.sink.cancel()
+            self.cancel_audio()
             self.events.emit("audio-cancelled", reason=effect.reason, cue_index=self.cue_index)
             self._end_cue("cancelled")
         elif isinstance(effect, s.StartCue):
@@ -212,6 +212,13 @@ class Runner:
             self._finish(effect.reason)
         elif isinstance(effect, s.LogEvent):
             self.events.emit(effect.type, **effect.fields)
+
+    def cancel_audio(self) -> None:
+        """Silence the sink and tell the listener the rest of the sound never played."""
+        self.sink.cancel()
+        note_cancel = getattr(self.listener, "note_cancel", None)
+        if note_cancel is not None:
+            note_cancel(self.clock.now())
 
     def _start_cue(self, effect: s.StartCue) -> None:
         self._end_cue("skipped" if effect.reason in ("jump", "repeat") else "finished")
@@ -271,7 +278,7 @@ class Runner:
                 if not urgent and collect != "all":
                     continue        # words over a statement answer nothing yet
                 self.pending_heard.append(heard)
-                self.sink.cancel()
+                self.cancel_audio()
                 self.events.emit("audio-cancelled", reason=heard.command, cue_index=None)
                 return
 

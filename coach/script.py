@@ -228,6 +228,9 @@ def _exercise_item(b: _Builder, ex: Exercise, d: Dosage, first: bool) -> None:
             b.say(line, "step")
     for line in ex.breathing:
         b.say(line, "breathing")
+    if ex.alternate_sides and ex.sides == "one" and d.hold_seconds and not d.timed:
+        _alternating(b, ex, d)
+        return
     sides: tuple[str | None, ...] = ("left", "right") if ex.sides == "one" else (None,)
     for side in sides:
         if side:
@@ -243,6 +246,21 @@ def _exercise_item(b: _Builder, ex: Exercise, d: Dosage, first: bool) -> None:
             if set_number < d.sets and d.rest_seconds > 0:
                 b.say("Rest.", "rest-say", **ctx)
                 b.pause(d.rest_seconds, "rest", **ctx)
+
+
+def _alternating(b: _Builder, ex: Exercise, d: Dosage) -> None:
+    """Seed A's "alternate sides": each rep is held on the left, then on the right."""
+    for set_number in range(1, d.sets + 1):
+        ctx = {"set_number": set_number, "set_count": d.sets}
+        if d.sets > 1:
+            b.say(f"Set {set_number} of {d.sets}.", "set", **ctx)
+        for rep in range(1, d.reps + 1):
+            for side in ("left", "right"):
+                b.say(f"Now the {side} side.", "side", side=side, **ctx)
+                _hold_rep(b, ex, d, rep, side=side, **ctx)
+        if set_number < d.sets and d.rest_seconds > 0:
+            b.say("Rest.", "rest-say", **ctx)
+            b.pause(d.rest_seconds, "rest", **ctx)
 
 
 def build_timeline(

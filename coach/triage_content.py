@@ -1,41 +1,28 @@
 """Load content/triage.yaml into plain data and check it, naming file, line and field.
 
 Triage wording is safety content: besides the shape of the file, the lint rules of
-the clinical research (section 8.4) are enforced here, so a question without a
-source, a jargon word or a script without the disclaimer never reaches a user.
+the clinical research (section 8.4, in ``coach.triage_lint``) are enforced on load,
+so a question without a source, a jargon word or a script without the disclaimer
+never reaches a user.
 """
 
 from __future__ import annotations
 
-import re
-import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from coach.errors import ContentError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from coach.triage_lint import (  # noqa: F401  (re-exported: callers import the rules from here)
+    BANNED_WORDS, CHARACTERISE_IDS, MAX_QUESTION_WORDS, PLACEHOLDERS, REQUIRED_PLACEHOLDERS, ROUTE_OF_TIER,
+    SAFETY_NET_OUTCOMES, TIERS, lint, lint_sources, placeholders)
+from coach.yamlnodes import Fields, Problems, load_document
 
-from coach.yamlnodes import Fields, Problems, line_of, load_document
-
-TIERS: tuple[str, ...] = ("characterise", "A", "B1", "B2")
-ROUTE_OF_TIER: dict[str, str] = {"characterise": "none", "A": "a", "B1": "b1", "B2": "b2"}
 FLAGS: tuple[str, ...] = ("cancer_history", "fracture_risk", "immune_risk", "hip_replacement", "pregnant", "under_16")
 OUTCOMES: tuple[str, ...] = ("a", "a-unconfirmed", "incomplete", "b1", "b2", "b2-end", "c")
-SAFETY_NET_OUTCOMES: tuple[str, ...] = ("incomplete", "b1", "b2", "b2-end", "c")
 LINES: tuple[str, ...] = ("halt", "instruction", "privacy", "not_understood", "rest", "resume_prompt",
                           "session_ended", "ces_line", "safety_net", "disclaimer", "profile_intro",
                           "locked_exercise", "locked_today", "baseline_question")
-PLACEHOLDERS: frozenset[str] = frozenset({"emergency_number", "urgent_line", "reason", "ces_line", "signs"})
-REQUIRED_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
-    "a": ("emergency_number", "reason", "ces_line"),
-    "a-unconfirmed": ("emergency_number", "signs"),
-    "incomplete": ("emergency_number", "signs"),
-    "b1": ("urgent_line",),
-}
-CHARACTERISE_IDS: tuple[str, ...] = ("S1", "S2", "S2R")
-BANNED_WORDS: tuple[str, ...] = ("incontinence", "saddle", "sciatica", "perineum")
-MAX_QUESTION_WORDS = 20
 DEFAULT_PATH = Path("triage.yaml")
 
 _TOP_KEYS = ("schema_version", "default_locale", "locales", "lines", "answers", "pain_rules",
@@ -230,10 +217,7 @@ def _read(path: str | Path, problems: Problems) -> TriageContent | None:
     outcomes = _read_outcomes(reader, top.mapping_of_mappings("outcomes"), top)
     profile_questions, advice = _read_profile(reader, top.mapping("profile"))
     sources = _read_sources(top)
-    for fields, key, keys in reader.source_uses:
-        for index, name in enumerate(keys):
-            if name not in sources:
-                fields.problem(key, f"source '{name}' (item {index}) is not in the sources map")
+    lint_sources(reader.source_uses, sources)
     if problems or None in (default_locale, low_no, timeout, pain, recheck):
         return None  # lint needs a complete file; structure problems come first
     content = TriageContent(
@@ -241,7 +225,7 @@ def _read(path: str | Path, problems: Problems) -> TriageContent | None:
         low_confidence_no_below=float(low_no), timeout_seconds=float(timeout), pain_rules=pain,
         recheck=recheck, questions=tuple(q for q, _ in questions), outcomes=outcomes,
         profile_questions=profile_questions, profile_advice=advice, sources=sources)
-    _lint(content, questions, top)
+    lint(content, questions, top)
     return content
 
 
@@ -378,91 +362,3 @@ def _read_sources(top: Fields) -> dict[str, tuple[str, str]]:
         if title and address:
             result[key] = (title, address)
     return result
-
-
-# -- lint (section 8.4) -----------------------------------------------------------
-
-_WORD = re.compile(r"[a-z]+")
-
-
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-
-
-def _lint(content: TriageContent, questions: list[tuple[Question, Fields]], top: Fields) -> None:
-    _lint_questions(content, questions)
-    _lint_spoken(top)
-    disclaimer = content.lines["disclaimer"]
-    safety_net = content.lines["safety_net"]
-    outcomes = top.mapping("outcomes")
-    for name, script in content.outcomes.items():
-        field = outcomes.mapping(name)
-        for locale in content.locales:
-            text = script.get(locale)
-            if not text.rstrip().endswith(disclaimer.get(locale)):
-                field.problem("script", f"{locale}: must end with the disclaimer line")
-            if name in SAFETY_NET_OUTCOMES and safety_net.get(locale) not in text:
-                field.problem("script", f"{locale}: must contain the safety-net line")
-            used = placeholders(text)
-            for unknown in sorted(used - PLACEHOLDERS):
-                field.problem("script", f"{locale}: unknown placeholder {{{unknown}}}")
-            for needed in REQUIRED_PLACEHOLDERS.get(name, ()):
-                if needed not in used:
-                    field.problem("script", f"{locale}: needs the placeholder {{{needed}}}")
-    advice = top.mapping("profile").mapping("advice")
-    for flag, item in content.profile_advice.items():
-        for locale in content.locales:
-            if not item.script.get(locale).rstrip().endswith(disclaimer.get(locale)):
-                advice.mapping(flag).problem("script", f"{locale}: must end with the disclaimer line")
-
-
-def _lint_questions(content: TriageContent, questions: list[tuple[Question, Fields]]) -> None:
-    ids = {q.id for q, _ in questions}
-    for needed in CHARACTERISE_IDS:
-        if needed not in ids:
-            top_line = questions[0][1] if questions else None
-            if top_line:
-                top_line.problem_at(top_line.line, "questions", f"question {needed} is missing")
-    last_rank = 0
-    for question, fields in questions:
-        rank = TIERS.index(question.tier)
-        if rank < last_rank:
-            fields.problem("tier", f"{question.id} is tier {question.tier} after a tier {TIERS[last_rank]} question;"
-                           " order most urgent first")
-        last_rank = max(last_rank, rank)
-        if question.route != ROUTE_OF_TIER[question.tier]:
-            fields.problem("route", f"tier {question.tier} questions route to {ROUTE_OF_TIER[question.tier]}")
-        wanted_context = "number" if question.id in ("S2", "S2R") else "yesno"
-        if question.context != wanted_context:
-            fields.problem("context", f"{question.id} is answered in the {wanted_context} context")
-        if question.tier == "A" and question.sign is None:
-            fields.problem("sign", "tier-A questions need the sign spoken when an answer is missing")
-        if question.tier == "B2" and question.session_action is None:
-            fields.problem("session_action", "tier-B2 questions need end or skip-exercise")
-        for key, text in (("text", question.text), ("clarifier", question.clarifier)):
-            for sentence in (text.all() if text else ()):
-                words = len(sentence.split())
-                if words > MAX_QUESTION_WORDS:
-                    fields.problem(key, f"{words} words; at most {MAX_QUESTION_WORDS}")
-
-
-def _lint_spoken(top: Fields) -> None:
-    """Banned jargon anywhere a user could hear it."""
-    for line, field, text in _strings(top.mapping_node, ""):
-        if field.startswith("sources") or field.endswith(".sources") or ".sources[" in field:
-            continue
-        for word in _WORD.findall(text.lower()):
-            if word in BANNED_WORDS:
-                top.problem_at(line, field, f"jargon '{word}': use plain words")
-
-
-def _strings(node: Node, field: str) -> Iterator[tuple[int, str, str]]:
-    if isinstance(node, ScalarNode) and node.tag.endswith(":str"):
-        yield line_of(node), field, node.value
-    elif isinstance(node, SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _strings(item, f"{field}[{index}]")
-    elif isinstance(node, MappingNode):
-        for key, value in node.value:
-            name = f"{field}.{key.value}" if field else str(key.value)
-            yield from _strings(value, name)

@@ -308,3 +308,19 @@ def test_any_line_edit_loads_or_gives_located_lines(content, target, line_index,
     except ContentError as error:
         assert error.problems
         assert all(re.match(rf"{re.escape(target)}:\d+: ", line) for line in error.problems), error.problems
+
+
+def test_alternate_sides_must_be_true_or_false(tmp_path):
+    import shutil
+
+    from coach.content import load_library
+    from coach.errors import ContentError
+
+    tree = tmp_path / "content"
+    shutil.copytree(Path(__file__).parent.parent / "fixtures" / "content" / "valid", tree)
+    target = next((tree / "exercises").glob("*.yaml"))
+    target.write_text(target.read_text() + "alternate_sides: sometimes\n")
+    with pytest.raises(ContentError) as raised:
+        load_library(tree)
+    (line,) = raised.value.problems
+    assert "alternate_sides" in line and "true or false" in line

@@ -144,8 +144,12 @@ def test_the_coach_saying_stop_into_its_own_microphone_fires_nothing() -> None:
     listener = Listener(ToneEngine(), PARSER)
     listener.note_playback("Stop if you feel any sharp pain.", pcm(cue), 0.5)
     assert listen(listener, samples, speaking) == []         # ... the guard does not act on it
-    assert listener.reference.delay_samples == 640
-    assert listener.reference.gain == pytest.approx(10 ** (-6 / 20), rel=0.02)
+    while_speaking = Listener(ToneEngine(), PARSER)
+    while_speaking.note_playback("Stop if you feel any sharp pain.", pcm(cue), 0.5)
+    listen(while_speaking, samples[:round(2.2 * RATE)], speaking)
+    assert while_speaking.reference.delay_samples == 640
+    assert while_speaking.reference.gain == pytest.approx(10 ** (-6 / 20), rel=0.02)
+    assert listener.reference.delay_samples is None           # reset once the coach is silent
 
 
 def test_the_user_saying_stop_over_the_coach_is_heard() -> None:

@@ -119,6 +119,20 @@ def test_one_sided_exercise_does_both_sides_equally():
     assert [c.seconds for c in knee if c.side == "left"] == [c.seconds for c in knee if c.side == "right"]
 
 
+def test_alternating_sides_hold_each_rep_left_then_right():
+    def knee(**extra):
+        return make_exercise("knee", sides="one", hold_seconds=Range(20, 30), reps=Range(2, 2),
+                             sets=Range(1, 1), **extra)
+    cues = build_timeline(*one_item_library(knee(alternate_sides=True))).cues
+    order = list(dict.fromkeys((c.side, c.rep_number) for c in cues if c.purpose == "hold"))
+    assert order == [("left", 1), ("right", 1), ("left", 2), ("right", 2)]
+    plain = build_timeline(*one_item_library(knee())).cues
+    assert list(dict.fromkeys((c.side, c.rep_number) for c in plain if c.purpose == "hold")) == [
+        ("left", 1), ("left", 2), ("right", 1), ("right", 2)]
+    held = [sum(c.seconds for c in cs if c.purpose == "hold") for cs in (cues, plain)]
+    assert held[0] == pytest.approx(held[1]) and held[0] > 0
+
+
 def test_counted_reps_sets_and_rests():
     lib = sample_library()
     cues = build_timeline(lib.routines["gentle"], lib).cues
