@@ -32,6 +32,7 @@ def open_inputs(settings: Settings, a: Adapters, stack: ExitStack) -> None:
     and the keys too when standard input is a terminal. ``--mic`` is voice on the
     virtual clock. No microphone: the keys, with a spoken and printed message.
     """
+    check_inputs(settings)
     clock = a.clock
     keyboard = settings.input == "keyboard"
     if settings.mic_path is not None:
@@ -44,6 +45,12 @@ def open_inputs(settings: Settings, a: Adapters, stack: ExitStack) -> None:
         from coach.asr.keyboard import KeyInput
 
         a.keys = stack.enter_context(KeyInput(clock))
+
+
+def check_inputs(settings: Settings) -> None:
+    """Options that only make sense together: refuse them rather than ignore them."""
+    if settings.echo_db is not None and settings.mic_path is None:
+        raise UsageError("echo-without-mic", "--echo-db mixes the coach's voice into a --mic file; give --mic too")
 
 
 def _open_listener(settings: Settings, a: Adapters) -> Any:

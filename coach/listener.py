@@ -1,10 +1,14 @@
 """Listener: microphone chunks → echo removal → endpointing → engine → parser → Heard.
 
-Safe listening: while the coach speaks (and ~300 ms after), only urgent commands
-count, with a stricter confidence, and never words the coach itself is saying.
-The coach's own voice is known exactly (``note_playback``): an echo canceller
-estimates its delay and gain in the microphone and subtracts it, and a segment
-mostly explained by it is rejected. Every decision is in audio time.
+Safe listening: while the coach speaks (and ~300 ms after its last sound, not
+after the silence that ends rendered speech), only urgent commands count, with a
+stricter confidence, and never words the coach itself is saying. The coach's own
+voice is known exactly (``note_playback``, cut short by ``note_cancel``): an echo
+canceller estimates its delay and gain in the microphone, trusts them only once
+they hold over several windows, and subtracts the echo only where that lowers the
+energy, so a wrong estimate can never put the coach's voice into the microphone.
+A segment mostly explained by the playback is rejected, one partly explained by
+it needs a sure engine. Every decision is in audio time.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ class GuardConfig:
     #                                     (None: the engine's ``strict_min``)
     echo_explained: float = 0.5         # reject a segment whose energy is mostly playback
     echo_explained_cue_word: float = 0.25   # ... lower bar when the word is in the cue text
-    max_delay_seconds: float = 0.25     # speaker → microphone latency searched
+    echo_uncertain: float = 0.1         # partly explained by playback: the guard is unsure ...
+    uncertain_min_confidence: float = 0.9   # ... so only a sure word counts
+    max_delay_seconds: float = 0.6      # speaker → microphone latency searched (live
+    #                                     output + input buffers can exceed 0.25 s)
     estimate_every_seconds: float = 0.25
     estimate_window_seconds: float = 0.5
     min_correlation: float = 0.3        # only update delay/gain when the echo dominates
@@ -155,6 +162,13 @@ class EchoReference:
                 or (len(self._candidates) >= needed and self._consistent(self._candidates))):
             self.delay_samples, self.gain = delay, gain
 
+    def path_delay_samples(self) -> int:
+        """The echo delay in use or last used (0 when none was found): the coach's
+        voice reaches the microphone that much after it is played."""
+        if self.delay_samples is not None:
+            return self.delay_samples
+        return self._prior[0] if self._prior is not None else 0
+
     def _consistent(self, paths: list[tuple[int, float]]) -> bool:
         tolerance = self.config.delay_tolerance_seconds * SAMPLE_RATE_HZ
         delays = [d for d, _ in paths]
@@ -274,7 +288,9 @@ class Listener:
         if segment.start_seconds < self._speaking_until + tail:
             return True
         until = self.reference.playing_until(round(segment.end_seconds * SAMPLE_RATE_HZ))
-        return until is not None and segment.start_seconds < until / SAMPLE_RATE_HZ + tail
+        if until is None:
+            return False
+        return segment.start_seconds < (until + self.reference.path_delay_samples()) / SAMPLE_RATE_HZ + tail
 
     def _decide(self, segment: Segment) -> list[Heard]:
         if self._decided_start is not None and segment.start_seconds == self._decided_start:
@@ -316,6 +332,8 @@ class Listener:
             if any(_contains(cue, heard.text) for cue in self.reference.cue_texts(start, end, tail)):
                 limit = self.guard.echo_explained_cue_word
             if explained >= limit:
+                return None
+            if explained >= self.guard.echo_uncertain and hyp.confidence < self.guard.uncertain_min_confidence:
                 return None
         return replace(heard, confidence=float(hyp.confidence), source="voice",
                        audio_start_seconds=segment.start_seconds,

@@ -3,7 +3,7 @@
 Triage wording is safety content: a claim without a known source, a question out
 of tier order or too long to follow, a jargon word or a script without the
 disclaimer or safety net must never reach a user. ``coach.triage_content`` reads
-the file and runs these checks once its structure is sound.
+the file and runs these checks on it.
 """
 
 from __future__ import annotations

@@ -96,6 +96,15 @@ def _pick_rate_hz(sd: Any, device: int | str | None, kind: str) -> int:
         return int(sd.query_devices(device, kind)["default_samplerate"])
 
 
+def _reason(error: BaseException) -> str:
+    """The short cause of a PortAudio error: the host's own words when it gave them."""
+    args = getattr(error, "args", ())
+    if len(args) >= 3 and isinstance(args[2], tuple) and len(args[2]) == 2 and args[2][1]:
+        return str(args[2][1])
+    text = str(args[0]) if args else str(error)
+    return text.split(": ", 1)[1] if text.startswith("Error opening") and ": " in text else text
+
+
 def _query(sd: Any, device: int | str | None, kind: str) -> None:
     try:
         sd.query_devices(device, kind)
@@ -104,7 +113,7 @@ def _query(sd: Any, device: int | str | None, kind: str) -> None:
             message = f"no audio {kind} device found"
         else:
             message = f"no audio {kind} device '{device}' ({error})"
-        raise AudioDeviceError("no-audio-device", f"{message}; use --text for a text-only session") from error
+        raise AudioDeviceError("no-audio-device", f"{message}; check `coach devices`") from error
 
 
 class DeviceSink:
@@ -134,6 +143,7 @@ class DeviceSink:
         self._audible_until = 0.0                  # stream time the last sound ends at the DAC
         self._sounding = False
         self.onset_stream_seconds = 0.0            # DAC time of the latest sound's first sample
+        self._closed = False
         self._sd = sd
         try:
             self._stream = sd.RawOutputStream(
@@ -148,7 +158,7 @@ class DeviceSink:
             self._stream.start()
         except sd.PortAudioError as error:
             raise AudioDeviceError(
-                "audio-device-busy", f"cannot open the audio output (busy or unusable): {error}; use --text"
+                "audio-device-busy", f"cannot open the audio output (busy or unusable: {_reason(error)})"
             ) from error
 
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
@@ -168,7 +178,20 @@ class DeviceSink:
             self._audible_until = time_info.outputBufferDacTime + sounding
         self._sounding = len(chunk) == wanted
 
+    @property
+    def lost(self) -> bool:
+        """True once the stream stopped by itself (the device was unplugged or the
+        sound server dropped it): nothing will be heard, so speak as text."""
+        if self._closed:
+            return False
+        try:
+            return not self._stream.active
+        except self._sd.PortAudioError:
+            return True
+
     def play(self, pcm: bytes) -> None:
+        if self.lost:                               # nothing drains the queue any more
+            return
         if self.device_rate_hz != SAMPLE_RATE_HZ:
             pcm = convert_pcm(pcm, SAMPLE_RATE_HZ, self.device_rate_hz)
         with self._lock:
@@ -204,6 +227,7 @@ class DeviceSink:
 
     def close(self) -> None:
         self.cancel()
+        self._closed = True
         try:
             self._stream.close()
         except self._sd.PortAudioError:
@@ -243,7 +267,7 @@ class DeviceSource:
             self._stream.start()
         except sd.PortAudioError as error:
             raise AudioDeviceError(
-                "audio-device-busy", f"cannot open the microphone (busy or unusable): {error}; use --text"
+                "audio-device-busy", f"cannot open the microphone (busy or unusable: {_reason(error)})"
             ) from error
 
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
@@ -262,6 +286,8 @@ class DeviceSource:
     def read(self, block_seconds: float) -> AudioChunk | None:
         wanted = max(1, round(block_seconds * self.device_rate_hz)) * SAMPLE_WIDTH_BYTES
         while len(self._buffer) < wanted:
+            if self._queue.empty() and self.lost:
+                return None                         # the stream ended: the device is gone
             grace = SOURCE_DEAD_AFTER_SECONDS if self._origin_seconds is not None else FIRST_INPUT_GRACE_SECONDS
             try:
                 self._buffer.extend(self._queue.get(timeout=block_seconds + grace))
@@ -276,12 +302,19 @@ class DeviceSource:
             pcm = convert_pcm(pcm, self.device_rate_hz, SAMPLE_RATE_HZ)
         return AudioChunk(pcm=pcm, rate_hz=SAMPLE_RATE_HZ, start_seconds=start_seconds)
 
+    @property
+    def lost(self) -> bool:
+        """True once the stream stopped by itself (the device went away)."""
+        try:
+            return not self._stream.active
+        except self._sd.PortAudioError:
+            return True
+
     def close(self) -> None:
         try:
             self._stream.close()
         except self._sd.PortAudioError:
             pass
-
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk, AudioSink, AudioSource
+from coach.audio.resample import to_int16
+from coach.audio.resample import resample_linear_int16 as resample_int16  # a constant echoes exactly
 from coach.clock import Clock
 
 
@@ -23,16 +25,6 @@ def db_to_gain(gain_db: float) -> float:
 
 def seconds_to_samples(seconds: float, rate_hz: int) -> int:
     return int(round(seconds * rate_hz))
-
-
-def resample_int16(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
-    """Linear resampling; good enough for an echo, and exact when the rates agree."""
-    if from_hz == to_hz or samples.size == 0:
-        return samples.astype(np.int16, copy=False)
-    n_out = int(round(samples.size * to_hz / from_hz))
-    positions = np.arange(n_out) * (from_hz / to_hz)
-    out = np.interp(positions, np.arange(samples.size), samples.astype(np.float64))
-    return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
 
 
 @dataclass
@@ -131,7 +123,7 @@ class PlaybackTap:
                 continue
             offset = lo - emission.start_sample
             mix[lo - start_sample : hi - start_sample] += emission.samples[offset : offset + (hi - lo)]
-        return np.clip(mix, -32768, 32767).astype(np.int16)
+        return to_int16(mix)
 
     def played(self, start_seconds: float, n_samples: int) -> np.ndarray:
         """As ``played_samples``; ``start_seconds`` counts from the tap's origin."""
@@ -174,7 +166,7 @@ class EchoSource:
         start_sample = seconds_to_samples(chunk.start_seconds - self.tap.origin_seconds, chunk.rate_hz)
         echo = self.tap.played_samples(start_sample - self.delay_samples, mic.size)
         mixed = mic.astype(np.float64) + echo.astype(np.float64) * self.gain
-        pcm = np.clip(np.rint(mixed), -32768, 32767).astype(np.int16).tobytes()
+        pcm = to_int16(mixed).tobytes()
         self.tap.forget_before((start_sample - self.delay_samples) / chunk.rate_hz - 1.0)
         return AudioChunk(pcm=pcm, rate_hz=chunk.rate_hz, start_seconds=chunk.start_seconds)
 

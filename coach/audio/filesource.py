@@ -8,36 +8,18 @@ until the session ends.
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
 
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk
+from coach.audio.wav import read_wav_samples
 from coach.clock import VirtualClock
-from coach.errors import UsageError
 
 
 def load_wav_mono_16k(path: Path | str, rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
-    """16-bit PCM WAV (mono or multi-channel) as int16 mono at ``rate_hz``."""
-    try:
-        with wave.open(str(path), "rb") as wav:
-            width, channels, file_rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
-            frames = wav.readframes(wav.getnframes())
-    except (OSError, EOFError, wave.Error) as error:
-        raise UsageError("bad-wav", f"cannot read {path}: {error}") from None
-    if width != 2:
-        raise UsageError("bad-wav", f"{path}: expected 16-bit PCM, got {8 * width}-bit samples")
-    samples = np.frombuffer(frames, dtype="<i2")
-    if channels > 1:
-        samples = samples[: len(samples) - len(samples) % channels].reshape(-1, channels)
-        samples = samples.astype(np.float64).mean(axis=1)
-    samples = samples.astype(np.float64)
-    if file_rate != rate_hz and len(samples):
-        n_out = int(round(len(samples) * rate_hz / file_rate))
-        t_out = np.arange(n_out) * (file_rate / rate_hz)
-        samples = np.interp(t_out, np.arange(len(samples)), samples)
-    return np.clip(np.round(samples), -32768, 32767).astype(np.int16)
+    """Any PCM WAV (mono or multi-channel) as int16 mono at ``rate_hz``."""
+    return read_wav_samples(path, rate_hz)
 
 
 class SilenceSource:

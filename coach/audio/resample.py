@@ -67,10 +67,28 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(samples), -32768, 32767).astype(np.int16)
 
 
+def resample_int16(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
+    """``resample``, rounded and clipped to int16."""
+    return to_int16(resample(samples, from_hz, to_hz))
+
+
+def resample_linear_int16(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
+    """Linear interpolation to int16, ``round(n * to_hz / from_hz)`` samples long.
+
+    For the simulated echo: a constant stays exactly constant up to its last sample
+    (no filter ringing), so echo levels can be checked sample by sample.
+    """
+    if from_hz == to_hz or samples.size == 0:
+        return samples.astype(np.int16, copy=False)
+    n_out = int(round(samples.size * to_hz / from_hz))
+    positions = np.arange(n_out) * (from_hz / to_hz)
+    return to_int16(np.interp(positions, np.arange(samples.size), samples.astype(np.float64)))
+
+
 def convert_pcm(pcm: bytes, from_hz: int, to_hz: int = SAMPLE_RATE_HZ, channels: int = 1) -> bytes:
     """int16 PCM at any rate/channel count → int16 mono PCM at ``to_hz``."""
     samples = np.frombuffer(pcm, dtype="<i2")
     mono = to_mono(samples, channels)
     if from_hz == to_hz and channels <= 1:
         return samples.astype("<i2").tobytes()
-    return to_int16(resample(mono, from_hz, to_hz)).astype("<i2").tobytes()
+    return resample_int16(mono, from_hz, to_hz).astype("<i2").tobytes()

@@ -43,6 +43,11 @@ def read_wav(path: str | Path, rate_hz: int = SAMPLE_RATE_HZ) -> bytes:
     return convert_pcm(pcm, file_rate_hz, rate_hz, channels)
 
 
+def read_wav_samples(path: str | Path, rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
+    """As ``read_wav``, as a (writable) int16 array."""
+    return np.frombuffer(read_wav(path, rate_hz), dtype="<i2").astype(np.int16)
+
+
 def write_wav(path: str | Path, pcm: bytes, rate_hz: int = SAMPLE_RATE_HZ) -> None:
     """Write int16 mono PCM; via a temp file and rename so readers never see half a file."""
     target = Path(path)

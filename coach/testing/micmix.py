@@ -11,7 +11,6 @@ import os
 import random
 import subprocess
 import tempfile
-import wave
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,10 @@ from pathlib import Path
 import numpy as np
 
 import coach
-from coach.audio import SAMPLE_RATE_HZ
+from coach.audio import SAMPLE_RATE_HZ, wav
+from coach.audio.echo import db_to_gain
+from coach.audio.resample import resample_int16, to_int16
+from coach.audio.wav import pcm_rms, read_wav_samples
 
 DEV_SET = "speech/commands-dev"
 
@@ -95,38 +97,16 @@ def sample_dev_clips(label: str, count: int, seed: int) -> list[DevClip]:
 
 
 def read_wav(path: str | Path, rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
-    """A 16-bit PCM WAV as mono int16 at ``rate_hz`` (channels averaged, resampled if needed)."""
-    with wave.open(str(path), "rb") as handle:
-        if handle.getsampwidth() != 2:
-            raise ValueError(f"{path}: only 16-bit PCM WAV is supported")
-        channels = handle.getnchannels()
-        source_rate = handle.getframerate()
-        frames = handle.readframes(handle.getnframes())
-    samples = np.frombuffer(frames, dtype=np.int16)
-    if channels > 1:
-        samples = samples.reshape(-1, channels).mean(axis=1)
-    return resample(samples, source_rate, rate_hz)
+    """A PCM WAV as mono int16 at ``rate_hz`` (channels averaged, resampled if needed)."""
+    return read_wav_samples(path, rate_hz)
 
 
-def resample(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
-    if from_hz == to_hz:
-        return samples.astype(np.int16, copy=False)
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    g = gcd(from_hz, to_hz)
-    out = resample_poly(samples.astype(np.float64), to_hz // g, from_hz // g)
-    return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+resample = resample_int16          # int16 in, int16 out, as the mixes need
 
 
 def write_wav(path: str | Path, pcm: bytes | np.ndarray, rate_hz: int = SAMPLE_RATE_HZ) -> Path:
-    data = pcm.astype(np.int16).tobytes() if isinstance(pcm, np.ndarray) else pcm
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(rate_hz)
-        handle.writeframes(data)
+    """Mono int16 PCM (bytes or array) to a WAV; returns the path for chaining."""
+    wav.write_wav(path, pcm.astype("<i2").tobytes() if isinstance(pcm, np.ndarray) else pcm, rate_hz)
     return Path(path)
 
 
@@ -156,15 +136,15 @@ def compose_mic_samples(
     if noise is not None:
         bed = as_samples(noise[0], rate_hz).astype(np.float64)
         if bed.size:
-            mix += np.resize(bed, total) * 10.0 ** (noise[1] / 20.0)
+            mix += np.resize(bed, total) * db_to_gain(noise[1])
     for t_seconds, clip, gain_db in placements:
-        samples = as_samples(clip, rate_hz).astype(np.float64) * 10.0 ** (gain_db / 20.0)
+        samples = as_samples(clip, rate_hz).astype(np.float64) * db_to_gain(gain_db)
         start = int(round(t_seconds * rate_hz))
         if start < 0 or start >= total:
             raise ValueError(f"placement at {t_seconds} s is outside the {duration_seconds} s recording")
         end = min(total, start + samples.size)
         mix[start:end] += samples[: end - start]
-    return np.clip(np.rint(mix), -32768, 32767).astype(np.int16)
+    return to_int16(mix)
 
 
 def compose_mic(
@@ -237,8 +217,5 @@ def speech_bounds(
 
 
 def rms_dbfs(pcm: PcmLike, rate_hz: int = SAMPLE_RATE_HZ) -> float:
-    samples = as_samples(pcm, rate_hz).astype(np.float64)
-    if samples.size == 0:
-        return -120.0
-    rms = float(np.sqrt(np.mean(samples**2)))
+    rms = pcm_rms(as_samples(pcm, rate_hz).astype("<i2").tobytes())
     return -120.0 if rms <= 0 else 20 * np.log10(rms / 32768.0)

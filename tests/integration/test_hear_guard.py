@@ -54,13 +54,15 @@ def cues(tmp_path_factory) -> list[np.ndarray]:
 
 
 def session(engine, cue_index: int, cue: np.ndarray, user: np.ndarray | None = None,
-            user_at_seconds: float = 1.5, guarded: bool = True, context: str = "session"):
-    """Play one cue from 0.5 s; the mic hears it at -6 dB, 40 ms later, plus room noise."""
+            user_at_seconds: float = 1.5, guarded: bool = True, context: str = "session",
+            delay_ms: float = 40.0, gain_db: float = -6.0):
+    """Play one cue from 0.5 s; the mic hears it at -6 dB, 40 ms later (unless told
+    otherwise), plus room noise."""
     start_seconds = 0.5
     total = round((start_seconds + len(cue) / RATE + 2.0) * RATE)
     mic = np.random.default_rng(cue_index).normal(0.0, 20.0, total)
-    a = round((start_seconds + 0.040) * RATE)
-    mic[a:a + len(cue)] += cue * 10 ** (-6 / 20)
+    a = round((start_seconds + delay_ms / 1000) * RATE)
+    mic[a:a + len(cue)] += cue[:len(mic) - a] * 10 ** (gain_db / 20)
     if user is not None:
         b = round(user_at_seconds * RATE)
         mic[b:b + len(user)] += user
@@ -103,6 +105,20 @@ def test_a_person_saying_stop_over_the_coach_is_heard(engine, cues) -> None:
         assert all(h.command in ("stop", "pain") for h in result)     # only urgent words while speaking
     # measured with PocketSphinx alone: 8 of 8
     assert sum(heard) >= 6, heard
+
+
+def test_a_live_echo_path_of_350_ms_fires_nothing_and_stop_is_still_heard(engine, cues) -> None:
+    """Speaker and microphone buffers of a live sound card delay the echo well past 40 ms."""
+    fired = [(i, h.command, h.text) for i, cue in enumerate(cues)
+             for h in session(engine, i, cue, delay_ms=350.0, gain_db=-8.0)]
+    assert fired == []
+    heard = []
+    for n, clip in enumerate(dev_clips("stop", 8)[:4]):
+        user = np.frombuffer(read_wav(clip), dtype="<i2").astype(np.float64)
+        result = session(engine, 1, cues[1], user=user, user_at_seconds=1.5 + 0.5 * n,
+                         delay_ms=350.0, gain_db=-8.0)
+        heard.append(any(h.command == "stop" for h in result))
+    assert sum(heard) >= 3, heard
 
 
 def test_stop_decided_in_audio_time_within_300_ms_of_the_speech_end(engine, cues) -> None:

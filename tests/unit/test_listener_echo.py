@@ -9,7 +9,7 @@ import numpy as np
 
 from coach.audio import AudioChunk
 
-from coach.listener import Listener
+from coach.listener import GuardConfig, Listener
 from tests.unit.test_listener import PARSER, ToneEngine, coach_echo, listen, mic, pcm, speechlike, tone
 
 RATE = 16_000
@@ -65,15 +65,15 @@ def test_after_a_cancel_the_rest_of_the_cue_is_not_guarded() -> None:
 
 def test_a_quick_reply_after_the_voice_ends_counts_despite_trailing_silence() -> None:
     # 1.0 s of voice from 0.5 s then 1.5 s of rendered silence; the sink is busy
-    # until 3.0 s, but the coach stopped speaking at 1.5 s: "next" at 1.9 s counts
+    # until 3.0 s, but the coach stopped speaking at 1.5 s: "next" at 2.0 s counts
     voice = speechlike(1.0, seed=8)
     rendered = np.concatenate([voice, np.zeros(round(1.5 * RATE))])
-    samples = mic(4.5, [coach_echo(voice, 0.5), (1.9, tone(660, 0.3))])
+    samples = mic(4.5, [coach_echo(voice, 0.5), (2.0, tone(660, 0.3))])
     listener = Listener(ToneEngine(), PARSER)
     listener.note_playback("Hold it there.", pcm(rendered), 0.5)
     heard = listen(listener, samples, lambda t: 0.5 <= t < 3.0)
     assert [h.command for h in heard] == ["next"]
-    assert 1.8 <= heard[0].audio_start_seconds <= 1.95
+    assert 1.8 <= heard[0].audio_start_seconds <= 2.05
 
 
 def test_a_reply_within_the_margin_after_the_voice_is_still_guarded() -> None:
@@ -83,3 +83,91 @@ def test_a_reply_within_the_margin_after_the_voice_is_still_guarded() -> None:
     listener = Listener(ToneEngine(), PARSER)
     listener.note_playback("Hold it there.", pcm(rendered), 0.5)
     assert listen(listener, samples, lambda t: 0.5 <= t < 3.0) == []
+
+
+def test_the_runner_tells_the_listener_where_audio_was_cancelled() -> None:
+    import io
+    from dataclasses import dataclass, field
+
+    from coach.audio.filesource import SilenceSource
+    from coach.clock import VirtualClock
+    from coach.events import EventLog
+    from coach.runner import Runner
+    from coach.script import build_timeline
+    from coach.testing.fakes import RecordingSink, ScriptedListener, SilentSpeaker, sample_library
+    from coach.view import View
+
+    @dataclass
+    class CancelNoting(ScriptedListener):
+        cancels: list[float] = field(default_factory=list)
+
+        def note_cancel(self, at_seconds: float) -> None:
+            self.cancels.append(at_seconds)
+
+    library = sample_library()
+    clock = VirtualClock()
+    sink = RecordingSink(clock)
+    listener = CancelNoting([(30.0, "stop")])
+    runner = Runner(build_timeline(library.routines["gentle"], library), clock,
+                    events=EventLog(None, clock, session_id="test"), sink=sink,
+                    speaker=SilentSpeaker(), source=SilenceSource(clock), listener=listener,
+                    view=View(io.StringIO(), live=False))
+    runner.run()
+    cancels = [r.at_seconds for r in sink.records if r.action == "cancel"]
+    assert cancels and listener.cancels == cancels
+
+
+def test_echo_db_without_a_microphone_file_is_a_usage_error(tmp_path, monkeypatch, capsys) -> None:
+    from coach.cli import main
+
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notice-shown").write_text("shown\n")
+    code = main(["run", "gentle-floor", "--echo-db", "-6", "--clock", "virtual",
+                 "--events", str(tmp_path / "e.jsonl"), "--speaker", str(tmp_path / "o.wav")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--echo-db" in err[0] and "--mic" in err[0]
+
+
+def test_a_long_live_echo_path_is_found_and_its_stop_rejected() -> None:
+    # a live speaker → microphone path with output and input buffers: 350 ms, -8 dB
+    cue = speechlike(2.0, seed=5, hz=440)          # the coach says "stop ..."
+    samples = mic(4.0, [coach_echo(cue, 0.5, gain_db=-8.0, delay_ms=350.0)])
+    listener = Listener(ToneEngine(), PARSER)
+    listener.note_playback("Stop if you feel any sharp pain.", pcm(cue), 0.5)
+    delays = []
+    data = pcm(samples)
+    for offset in range(0, len(data), 3200):
+        heard = listener.feed(AudioChunk(data[offset:offset + 3200], RATE, offset / 2 / RATE),
+                              0.5 <= offset / 2 / RATE < 2.5)
+        assert heard == []
+        delays.append(listener.reference.delay_samples)
+    assert listener.flush() == []
+    assert round(0.350 * RATE) in delays
+
+
+class Echoing(ToneEngine):
+    """Hears "stop" in anything; the guard alone must decide."""
+
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False):
+        from coach.asr.combined import Hypothesis
+        self.calls.append((context, urgent_only))
+        return Hypothesis("stop", self.confidence, True, self.name)
+
+
+def test_a_word_partly_like_the_coach_voice_needs_a_sure_engine_while_speaking() -> None:
+    # the coach's voice comes back along a path the canceller does not follow, under
+    # another sound about twice as loud: a fifth of the segment is still the coach,
+    # so a middling "stop" is not enough, a sure one is
+    cue = speechlike(2.0, seed=9)
+    samples = mic(4.0, [coach_echo(cue, 0.5), (0.5, speechlike(2.1, seed=10))])
+    heard = {}
+    for confidence in (0.85, 0.97):
+        listener = Listener(Echoing(confidence=confidence, strict_min=0.7), PARSER,
+                            guard=GuardConfig(min_correlation=1.1))
+        listener.note_playback("Stand tall next to a wall.", pcm(cue), 0.5)
+        explained: list[float] = []
+        listener.observer = lambda s, h, d: explained.append(listener._explained(s))  # noqa: B023
+        heard[confidence] = listen(listener, samples, lambda t: 0.5 <= t < 2.5)
+        assert explained and all(0.1 <= e < 0.5 for e in explained), explained
+    assert heard[0.85] == [] and [h.command for h in heard[0.97]] == ["stop"]
