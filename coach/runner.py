@@ -10,6 +10,7 @@ triage hook runs the triage conversation over the same audio (``DialogIO``, in
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,8 @@ DEFAULT_BLOCK_SECONDS = 0.03
 LIVE_VIEW_BLOCK_SECONDS = 0.25
 END_SPEECH_MAX_SECONDS = 15.0
 MIC_LOST_TEXT = "I can't hear the microphone any more. You can use the keyboard instead."
+MIC_LOST_NO_KEYS_TEXT = "I can't hear the microphone any more. The session goes on."
+SPEAKER_LOST_LINE = "coach: the speaker was lost (no audio output any more): showing text"
 
 
 class Runner:
@@ -163,6 +166,7 @@ class Runner:
             self.speak(MIC_LOST_TEXT, "notice")
             self.set_context("session")
         else:
+            self.speak(MIC_LOST_NO_KEYS_TEXT, "notice")
             self._dispatch(s.InputEnded(self.clock.now()))
 
     def _listen(self, seconds: float) -> None:
@@ -249,11 +253,21 @@ class Runner:
             if isinstance(self.sink, NullSink):
                 self.sink.play_seconds(seconds)
             return seconds
+        if getattr(self.sink, "lost", False):
+            self._speaker_lost()
+            return self._play(text, estimate_seconds)
         pcm = self.speaker.pcm(text)
         if self.listener is not None:
             self.listener.note_playback(text, pcm, self.clock.now())
         self.sink.play(pcm)
         return len(pcm) / SAMPLE_WIDTH_BYTES / self.sink.rate_hz
+
+    def _speaker_lost(self) -> None:
+        """A lost speaker never ends the session: carry on as text on the same clock."""
+        self.events.emit("output-lost")
+        print(SPEAKER_LOST_LINE, file=sys.stderr, flush=True)
+        self.speaker = None
+        self.sink = NullSink(self.clock)
 
     def speak(self, text: str, purpose: str, play: bool = True) -> float:
         """Speech outside the timeline (messages, help, triage): printed and played."""

@@ -531,3 +531,34 @@ def test_a_microphone_means_voice_with_the_engine_announced_and_keys_too(tmp_pat
     with ExitStack() as stack:
         open_inputs(_live_settings(tmp_path, input_auto=False), a, stack)
     assert a.source is None and a.listener is None and isinstance(a.keys, _FakeKeys)
+
+
+def test_a_lost_microphone_with_no_keys_is_said_and_printed():
+    class Vanishing(SilenceSource):
+        def read(self, block_seconds):
+            return None if self.clock.now() >= 5 else super().read(block_seconds)
+
+    clock = VirtualClock()
+    runner, _, events = make_runner(clock, source=Vanishing(clock), listener=ScriptedListener())
+    runner.run()
+    lost_at = events.of_type("input-ended")[0]["t"]
+    notices = [e for e in events.of_type("said") if e["purpose"] == "notice" and e["t"] >= lost_at]
+    assert notices and "microphone" in notices[0]["text"]
+
+
+def test_a_lost_speaker_is_logged_and_the_session_goes_on_as_text(capsys):
+    class Dying(RecordingSink):
+        @property
+        def lost(self):
+            return self.clock.now() >= 20
+
+    clock = VirtualClock()
+    sink = Dying(clock)
+    runner, _, events = make_runner(clock, sink=sink, speaker=SilentSpeaker())
+    result = runner.run()
+    assert result.reason == "completed"
+    (lost,) = events.of_type("output-lost")
+    assert lost["t"] >= 20
+    assert all(r.at_seconds < 20.5 for r in sink.records if r.action == "play")  # nothing sent to the dead speaker
+    assert "speaker was lost" in capsys.readouterr().err
+    assert len(events.of_type("cue-started")) == len(TIMELINE.cues)
