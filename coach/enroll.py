@@ -1,7 +1,8 @@
 """``coach enroll``: the user says each command a few times; the clips stay on the
 device and adapt the keyword classifier to that voice.
 
-Folder layout (the contract with the classifier's training code):
+Folder layout (read back by ``load_enrolled`` whenever the classifier is loaded,
+which adapts it to this voice; see coach.asr.adapt):
 
     <data dir>/enroll/<label>/<n>.wav      16 kHz mono 16-bit PCM, one utterance,
                                            n = 1, 2, 3 ... (existing files are kept;
@@ -67,12 +68,35 @@ def next_clip_path(data_dir: Path, label: str) -> Path:
 
 
 def enrolled_clips(data_dir: Path) -> dict[str, list[Path]]:
-    """label → its clips, for the classifier's training code."""
+    """label → its clips, oldest first."""
     root = enroll_dir(data_dir)
     if not root.is_dir():
         return {}
     return {d.name: sorted(d.glob("*.wav"), key=lambda p: (len(p.stem), p.stem))
             for d in sorted(root.iterdir()) if d.is_dir()}
+
+
+def load_enrolled(data_dir: Path, warn: Callable[[str], None] | None = None) -> list[tuple[str, bytes]]:
+    """(label, 16 kHz int16 pcm) of every readable enrolled clip; a clip that cannot be
+    read (broken file, wrong format) is skipped with a one-line warning."""
+    from coach.audio.wav import read_wav
+    out: list[tuple[str, bytes]] = []
+    for label, paths in enrolled_clips(data_dir).items():
+        for path in paths:
+            try:
+                pcm = read_wav(path, SAMPLE_RATE_HZ)
+            except Exception as error:      # any unreadable clip is only skipped
+                if warn:
+                    reason = (str(error) or type(error).__name__).splitlines()[0]
+                    reason = reason.removeprefix(f"{path}: ")
+                    warn(f"skipping enrolled clip {path}: {reason}")
+                continue
+            if not pcm:
+                if warn:
+                    warn(f"skipping enrolled clip {path}: no audio")
+                continue
+            out.append((label, pcm))
+    return out
 
 
 def capture_utterance(read: Callable[[float], Any], on_level: Callable[[bytes], None] | None = None,

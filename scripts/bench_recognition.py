@@ -6,9 +6,11 @@ on noise; then recall per command on synthetic voices never used in training
 (Piper "joe" and espeak-ng named variants), false accepts on running speech; RTF
 on one thread and decision latency after the end of the word (classifier time +
 an assumed endpoint hangover). Optional: PocketSphinx grammar-only reference
-(--pocketsphinx) and the enrollment gain (--enroll, needs the training caches).
+(--pocketsphinx) and the enrollment gain (--enroll, needs the training caches;
+--enroll-runtime, through the run-time numpy adapt path).
 
 Usage: nice -n 10 bench_recognition.py [--weights FILE.npz] [--pocketsphinx] [--enroll]
+       [--enroll-runtime [--enroll-only] [--pull P] [--enroll-speakers held-out|training]]
        [--hangover-ms 200] [--no-synthetic]
 """
 
@@ -264,12 +266,94 @@ def enroll_bench(clf: KeywordClassifier, synth: Path, cache: Path, shots: int = 
           f"{pct(counts['before_fa'], counts['others'])}, after {pct(counts['after_fa'], counts['others'])}")
 
 
+def enroll_runtime_bench(clf: KeywordClassifier, shots: int = 3, pull: float | None = None,
+                         held_out: bool = True, cache: dict | None = None) -> None:
+    """The run-time enrollment path (``KeywordClassifier.adapt``, numpy only): per
+    held-out speaker, enrol up to `shots` clips per command word (keeping at least one
+    to test), then compare recall on their remaining command clips, false accepts
+    on their other words (session context) and on held-out noise, before/after."""
+    from coach.asr.adapt import PULL, adapt_model
+    pull = PULL if pull is None else pull
+    rows = [r for r in mts.dev_manifest() if r["held_out"] == held_out]
+    noise = [r for r in rows if r["speaker"] == "noise"][:200]
+    by_speaker = defaultdict(list)
+    for r in rows:
+        if r["speaker"] != "noise":
+            by_speaker[r["speaker"]].append(r)
+    feats: dict[str, np.ndarray] = {} if cache is None else cache
+
+    def feature(r: dict) -> np.ndarray:
+        if r["path"] not in feats:
+            feats[r["path"]] = clf.features(mts.read_wav(Path(r["path"])).tobytes())
+        return feats[r["path"]]
+
+    noise_x = np.stack([feature(r) for r in noise]) if noise else None
+    counts = defaultdict(int)
+    speakers = n_enrolled = 0
+    t_adapt = 0.0
+    for speaker, srows in sorted(by_speaker.items()):
+        per_word = defaultdict(list)
+        for r in sorted(srows, key=lambda r: r["path"]):
+            if r["word"] in WORD_CONTEXT:
+                per_word[r["word"]].append(r)
+        enrolled, test = [], []
+        for rr in per_word.values():
+            if len(rr) >= 2:
+                k = min(shots, len(rr) - 1)
+                enrolled += rr[:k]; test += rr[k:]
+        if not test:
+            continue
+        speakers += 1; n_enrolled += len(enrolled)
+        others = [r for r in srows if r["label"] == "other"]
+        t0 = time.perf_counter()
+        x_enrolled = np.stack([feature(r) for r in enrolled])
+        adapted = adapt_model(clf.model, x_enrolled, [r["label"] for r in enrolled], pull=pull)
+        t_adapt += time.perf_counter() - t0
+        for m, tag in ((clf.model, "before"), (adapted, "after")):
+            for r in test:
+                ok = decide(m, m.probabilities(feature(r))[0], WORD_CONTEXT[r["word"]]).label == r["label"]
+                counts[tag] += ok
+                counts[f"{tag}:{r['word']}"] += ok
+            for r in others:
+                counts[tag + "_fa"] += decide(m, m.probabilities(feature(r))[0], "session").accepted
+            if noise_x is not None:
+                p = m.probabilities(noise_x)
+                counts[tag + "_noise"] += sum(decide(m, p[k], c).accepted
+                                              for k in range(len(p)) for c in CONTEXTS)
+        for r in test:
+            counts[f"test:{r['word']}"] += 1
+        counts["test"] += len(test); counts["others"] += len(others)
+        counts["noise"] += len(noise) * len(CONTEXTS)
+    print(f"\n== Enrollment at run time (KeywordClassifier.adapt, pull {pull}): up to {shots} clips "
+          f"per command word (stop, go, yes, no, digits; {n_enrolled} clips) from {speakers} "
+          f"{'held-out' if held_out else 'training'} speakers, tested on their other clips ==")
+    print(f"  recall on their remaining command clips: before {pct(counts['before'], counts['test'])}, "
+          f"after {pct(counts['after'], counts['test'])}")
+    for word in WORD_CONTEXT:
+        n = counts[f"test:{word}"]
+        if n:
+            print(f"    {word:>6}: before {pct(counts['before:' + word], n)}, after {pct(counts['after:' + word], n)}")
+    print(f"  their other words accepted (session context): before "
+          f"{pct(counts['before_fa'], counts['others'])}, after {pct(counts['after_fa'], counts['others'])}")
+    print(f"  noise accepted (each speaker's model x {len(noise)} noise clips x every context): before "
+          f"{pct(counts['before_noise'], counts['noise'])}, after {pct(counts['after_noise'], counts['noise'])}")
+    if speakers:
+        print(f"  adaptation time per speaker (embedding its clips included): {1000 * t_adapt / speakers:.0f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hangover-ms", type=float, default=200.0)
     ap.add_argument("--no-synthetic", action="store_true")
     ap.add_argument("--pocketsphinx", action="store_true")
     ap.add_argument("--enroll", action="store_true")
+    ap.add_argument("--enroll-runtime", action="store_true",
+                    help="enrollment gain through the run-time adapt path (numpy only)")
+    ap.add_argument("--enroll-only", action="store_true",
+                    help="skip the other measurements (with --enroll-runtime)")
+    ap.add_argument("--pull", type=float, default=None, help="adaptation prior strength")
+    ap.add_argument("--enroll-speakers", choices=("held-out", "training"), default="held-out",
+                    help="whose clips --enroll-runtime uses (tune on training, report held-out)")
     ap.add_argument("--synth", type=Path, default=Path("/tmp/kw/synth"))
     ap.add_argument("--cache", type=Path, default=Path("/tmp/kw"))
     ap.add_argument("--weights", type=Path, default=None,
@@ -277,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     clf = KeywordClassifier.load(args.weights, threads=1)
     print(f"model: {clf.model.info}  thresholds: {clf.model.thresholds}")
+    if args.enroll_runtime and args.enroll_only:
+        enroll_runtime_bench(clf, pull=args.pull, held_out=args.enroll_speakers == "held-out")
+        return 0
     rows = real_bench(clf, args.hangover_ms)
     if not args.no_synthetic:
         synthetic_bench(clf)
@@ -284,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         pocketsphinx_bench(rows)
     if args.enroll:
         enroll_bench(clf, args.synth, args.cache)
+    if args.enroll_runtime:
+        enroll_runtime_bench(clf, pull=args.pull, held_out=args.enroll_speakers == "held-out")
     return 0
 
 

@@ -165,3 +165,14 @@ class KeywordClassifier:
         """(label, probability, scores); label is "other" or "noise" when rejected."""
         d = self.decide(pcm_16k_int16, context)
         return d.label, d.probability, d.scores
+
+    def adapt(self, examples: list[tuple[str, bytes]]) -> "KeywordClassifier":
+        """A classifier fine-tuned on the user's own clips (label, 16 kHz int16 pcm),
+        sharing this one's embedder; with no usable clips the scores are unchanged."""
+        from coach.asr.adapt import adapt_model
+        known = [(label, pcm) for label, pcm in examples if label in self.model.labels]
+        if not known:
+            return self
+        features = np.stack([self.features(pcm) for _, pcm in known])
+        return KeywordClassifier(adapt_model(self.model, features, [label for label, _ in known]),
+                                 self._embedder)

@@ -5,12 +5,17 @@
 else the keyboard; in auto the classifier joins whichever decoder is chosen.
 Naming an engine (``pocketsphinx``, ``vosk``, ``keyword``) gets that engine alone,
 so each can be measured on its own.
+
+Clips recorded by ``coach enroll`` (<data dir>/enroll/) adapt the classifier to
+the user's voice whenever it is loaded; the sentence says how many were used.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coach.asr.combined import CombinedEngine, Policy, SegmentEngine
@@ -27,6 +32,8 @@ class EngineChoice:
     reason: str                 # one sentence for people
     model_path: Path | None = None
     with_classifier: bool = False
+    enroll_data_dir: Path | None = None     # where enrolled clips adapt the classifier
+    enrolled_clips: int = 0
 
 
 def _has(module: str) -> bool:
@@ -46,7 +53,26 @@ def classifier_available() -> bool:
     return Path(DEFAULT_WEIGHTS).is_file()
 
 
-def choose_engine(requested: str = "auto", directory: Path | None = None) -> EngineChoice:
+def choose_engine(requested: str = "auto", directory: Path | None = None,
+                  data_dir: Path | None = None) -> EngineChoice:
+    """``data_dir`` holds the enrolled clips (default: the user data dir)."""
+    return _with_enrollment(_choose(requested, directory), data_dir)
+
+
+def _with_enrollment(choice: EngineChoice, data_dir: Path | None) -> EngineChoice:
+    if not choice.with_classifier:
+        return choice
+    from coach.enroll import enrolled_clips
+    from coach.settings import default_data_dir
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    count = sum(len(paths) for paths in enrolled_clips(folder).values())
+    if not count:
+        return choice
+    reason = choice.reason.rstrip(".") + f"; the classifier is adapted to your voice with {count} clips."
+    return replace(choice, reason=reason, enroll_data_dir=folder, enrolled_clips=count)
+
+
+def _choose(requested: str, directory: Path | None) -> EngineChoice:
     if requested not in ENGINES:
         raise UsageError("engine-unknown", f"unknown engine {requested!r}; choose from {', '.join(ENGINES)}")
     spec = CATALOGUE[DEFAULT_MODEL]
@@ -76,8 +102,10 @@ def choose_engine(requested: str = "auto", directory: Path | None = None) -> Eng
     return EngineChoice("keyboard", "Using the keyboard, because no speech recognizer is installed.")
 
 
-def build_engine(choice: EngineChoice, command_set: CommandSet, policy: Policy | None = None) -> SegmentEngine:
-    """Load the models once; the result transcribes speech segments."""
+def build_engine(choice: EngineChoice, command_set: CommandSet, policy: Policy | None = None,
+                 warn: Callable[[str], None] | None = None) -> SegmentEngine:
+    """Load the models once; the result transcribes speech segments. Enrolled clips
+    adapt the classifier (an unreadable clip is skipped with a one-line warning)."""
     if choice.engine == "keyboard":
         raise UsageError("engine-keyboard", "the keyboard engine does not listen to audio")
     decoder: SegmentEngine | None = None
@@ -93,4 +121,8 @@ def build_engine(choice: EngineChoice, command_set: CommandSet, policy: Policy |
     if choice.with_classifier:
         from coach.asr.keyword import KeywordClassifier
         classifier = KeywordClassifier.load()
+        if choice.enroll_data_dir is not None:
+            from coach.enroll import load_enrolled
+            warn = warn or (lambda line: print(line, file=sys.stderr))
+            classifier = classifier.adapt(load_enrolled(choice.enroll_data_dir, warn))
     return CombinedEngine(command_set, decoder, classifier, policy)
