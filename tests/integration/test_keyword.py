@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import shutil
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +12,9 @@ import pytest
 
 from coach.asr.keyword import DEFAULT_WEIGHTS, KeywordClassifier
 from coach.errors import ModelError
+from coach.testing.devset import dev_dir_or_none, held_out, read_pcm
 
-DEV_DIR = Path(__file__).resolve().parents[3] / "shared" / "speech" / "commands-dev"
-
-
-def held_out(speaker: str, path: str) -> bool:
-    key = path if speaker == "noise" else speaker
-    return int(hashlib.md5(("coach-heldout:" + key).encode()).hexdigest()[:8], 16) % 4 == 0
-
-
-def read_pcm(path: Path) -> bytes:
-    with wave.open(str(path), "rb") as w:
-        assert w.getframerate() == 16000 and w.getsampwidth() == 2 and w.getnchannels() == 1
-        return w.readframes(w.getnframes())
+DEV_DIR = dev_dir_or_none() or Path(__file__).resolve().parents[3] / "shared" / "speech" / "commands-dev"
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ and noise must still be rejected."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import wave
 from collections import defaultdict
 from pathlib import Path
@@ -18,27 +17,17 @@ from coach.asr.keyword import CONTEXTS, DEFAULT_WEIGHTS, KeywordClassifier, deci
 from coach.asr.select import build_engine, choose_engine, classifier_available
 from coach.commands import load_commands
 from coach.enroll import load_enrolled, next_clip_path
+from coach.testing.devset import dev_dir_or_none, held_out, read_pcm
 
 pytestmark = pytest.mark.integration
 
-DEV_DIR = Path(__file__).resolve().parents[3] / "shared" / "speech" / "commands-dev"
+DEV_DIR = dev_dir_or_none() or Path(__file__).resolve().parents[3] / "shared" / "speech" / "commands-dev"
 # development-set word -> (classifier label, context it is asked in)
 WORDS = {"stop": ("stop", "session"), "go": ("resume", "session"), "yes": ("yes", "yesno"),
          "no": ("no", "yesno"), **{w: (w, "number") for w in ("zero", "one", "two", "three", "four",
                                                              "five", "six", "seven", "eight", "nine")}}
 SHOTS = 3
 NOISE_CLIPS = 30
-
-
-def held_out(speaker: str, path: str) -> bool:
-    key = path if speaker == "noise" else speaker
-    return int(hashlib.md5(("coach-heldout:" + key).encode()).hexdigest()[:8], 16) % 4 == 0
-
-
-def read_pcm(path: Path) -> bytes:
-    with wave.open(str(path), "rb") as w:
-        assert w.getframerate() == 16000 and w.getsampwidth() == 2 and w.getnchannels() == 1
-        return w.readframes(w.getnframes())
 
 
 def write_clip(path: Path, pcm: bytes) -> None:

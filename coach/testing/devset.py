@@ -1,0 +1,29 @@
+"""The development recordings as tests and benchmarks see them: the held-out split and clip reading."""
+
+from __future__ import annotations
+
+import hashlib
+import wave
+from pathlib import Path
+
+from coach.testing.micmix import MissingTestData, dev_set_dir
+
+
+def held_out(speaker: str, path: str) -> bool:
+    """Speakers (noise: clips) never used for training or tuning; the same split as training."""
+    key = path if speaker == "noise" else speaker
+    return int(hashlib.md5(("coach-heldout:" + key).encode()).hexdigest()[:8], 16) % 4 == 0
+
+
+def read_pcm(path: Path) -> bytes:
+    """A development clip as it is: 16 kHz mono int16."""
+    with wave.open(str(path), "rb") as w:
+        assert w.getframerate() == 16000 and w.getsampwidth() == 2 and w.getnchannels() == 1
+        return w.readframes(w.getnframes())
+
+
+def dev_dir_or_none() -> Path | None:
+    try:
+        return dev_set_dir()
+    except MissingTestData:
+        return None
