@@ -28,7 +28,7 @@ from typing import Any, TextIO
 
 from coach.asr.keyboard import KEY_HELP
 from coach.app_adapters import Adapters, seam
-from coach.app_inputs import fallback_keys, open_inputs
+from coach.app_inputs import check_inputs, fallback_keys, open_inputs
 from coach.app_safety import (
     Safety, baseline_hook, gate_line, given_baseline, open_safety, pain_hook, record_session,
 )
@@ -157,6 +157,7 @@ def run_routine(settings: Settings, routine_id: str, stdout: TextIO | None = Non
     stderr = stderr or sys.stderr
     library = load_library(settings)
     routine = find_routine(library, routine_id)
+    check_inputs(settings)              # before anything is rendered, written or opened
     session_id = uuid.uuid4().hex[:12]
     safety = open_safety(settings, session_id)
     first = first_run_notice(settings)

@@ -15,6 +15,7 @@ from typing import Any
 from coach.app_adapters import Adapters, seam
 from coach.clock import Clock, VirtualClock
 from coach.errors import AudioDeviceError, ModelError, UsageError
+from coach.playback_timing import time_playback_by_device
 from coach.settings import Settings
 
 NO_MIC_KEYS_TEXT = "I can't find a microphone, so please use the keyboard."
@@ -134,4 +135,5 @@ def _open_live_mic(settings: Settings, a: Adapters, stack: ExitStack, keys_possi
         a.spoken.append(NO_RECOGNIZER_KEYS_TEXT if keys_possible else NO_RECOGNIZER_TEXT)
         return False
     a.source = source
+    a.listener = time_playback_by_device(a.listener, a.sink)
     return a.listener is not None

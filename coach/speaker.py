@@ -157,6 +157,6 @@ def open_voice(settings: object, clock: Clock) -> tuple[Speaker, AudioSink | Non
     if getattr(settings, "speaker_path", None) is None:
         from coach.audio.device import DeviceSink
 
-        sink = DeviceSink()
+        sink = DeviceSink(clock=clock)
     synth = open_synthesizer(engine, int(rate) if rate else None, voice=voice_id)
     return Speaker(synth, cache, sink), sink

@@ -14,8 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from coach.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, AudioChunk
 from coach.audio.resample import convert_pcm
 from coach.clock import Clock
@@ -122,6 +120,12 @@ class DeviceSink:
     The callback hands out ``blocksize`` frames at a time, so after ``cancel`` the
     next block is silence; ``flush_on_cancel`` also aborts and restarts the
     stream so audio already buffered below PortAudio is dropped too.
+
+    Each ``play`` starts at a mark (``next_play_mark`` before the call): a position
+    in everything ever queued. The callback turns marks into the clock time the
+    first sample reaches the converter (``onset_seconds``), because a sound starts
+    one to several blocks after ``play``, later still behind queued speech, and the
+    echo canceller needs the exact start to find the coach's voice in the microphone.
     """
 
     def __init__(
@@ -130,9 +134,11 @@ class DeviceSink:
         block_seconds: float = BLOCK_SECONDS,
         latency: str | float = "low",
         flush_on_cancel: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         sd = _sounddevice()
         _query(sd, device, "output")
+        self._now = clock.now if clock is not None else time.monotonic
         self.rate_hz = SAMPLE_RATE_HZ              # what play() accepts
         self.device_rate_hz = _pick_rate_hz(sd, device, "output")
         self.blocksize_frames = max(1, round(self.device_rate_hz * block_seconds))
@@ -143,6 +149,10 @@ class DeviceSink:
         self._audible_until = 0.0                  # stream time the last sound ends at the DAC
         self._sounding = False
         self.onset_stream_seconds = 0.0            # DAC time of the latest sound's first sample
+        self._queued_frames = 0                    # frames ever queued (cancelled ones count as played)
+        self._played_frames = 0                    # frames handed to the device
+        self._marks: list[int] = []                # starts of plays not yet handed out
+        self._onsets: dict[int, float] = {}        # mark → clock time it reached the converter
         self._closed = False
         self._sd = sd
         try:
@@ -168,6 +178,7 @@ class DeviceSink:
         with self._lock:
             chunk = bytes(self._pending[:wanted])
             del self._pending[:wanted]
+            self._note_onsets(len(chunk) // SAMPLE_WIDTH_BYTES, time_info)
         outdata[: len(chunk)] = chunk
         if len(chunk) < wanted:
             outdata[len(chunk) :] = b"\x00" * (wanted - len(chunk))
@@ -177,6 +188,36 @@ class DeviceSink:
             sounding = len(chunk) / SAMPLE_WIDTH_BYTES / self.device_rate_hz
             self._audible_until = time_info.outputBufferDacTime + sounding
         self._sounding = len(chunk) == wanted
+
+    def _note_onsets(self, frames: int, time_info: Any) -> None:
+        """Clock times of the marks in this block (called with the lock held)."""
+        first = self._played_frames
+        self._played_frames += frames
+        if not self._marks or self._marks[0] >= self._played_frames:
+            return
+        ahead = float(time_info.outputBufferDacTime) - float(time_info.currentTime)
+        if not 0.0 <= ahead < 2.0:                  # a host without timing: the stream's latency
+            ahead = float(self._stream.latency)
+        block_onset = self._now() + ahead
+        while self._marks and self._marks[0] < self._played_frames:
+            mark = self._marks.pop(0)
+            self._onsets[mark] = block_onset + (mark - first) / self.device_rate_hz
+        for old in list(self._onsets)[:-64]:
+            del self._onsets[old]
+
+    def next_play_mark(self) -> int:
+        with self._lock:
+            return self._queued_frames
+
+    def onset_seconds(self, mark: int) -> float | None:
+        """When the play starting at ``mark`` began to sound (clock seconds), else None."""
+        with self._lock:
+            return self._onsets.get(mark)
+
+    def never_sounds(self, mark: int) -> bool:
+        """The play at ``mark`` was cancelled before any of it was handed out."""
+        with self._lock:
+            return mark < self._played_frames and mark not in self._onsets and mark not in self._marks
 
     @property
     def lost(self) -> bool:
@@ -195,11 +236,16 @@ class DeviceSink:
         if self.device_rate_hz != SAMPLE_RATE_HZ:
             pcm = convert_pcm(pcm, SAMPLE_RATE_HZ, self.device_rate_hz)
         with self._lock:
+            if pcm:
+                self._marks.append(self._queued_frames)
             self._pending.extend(pcm)
+            self._queued_frames += len(pcm) // SAMPLE_WIDTH_BYTES
 
     def cancel(self) -> None:
         with self._lock:
             self._pending.clear()
+            self._marks.clear()
+            self._played_frames = self._queued_frames   # what was queued is skipped, not played
         if self._flush_on_cancel and self._stream.active:
             try:
                 self._stream.abort()
@@ -315,66 +361,3 @@ class DeviceSource:
             self._stream.close()
         except self._sd.PortAudioError:
             pass
-
-
-@dataclass(frozen=True)
-class Recording:
-    """Captured int16 mono PCM and, per block, (first sample index, ADC time, arrival time).
-
-    ADC time is PortAudio's stream time (its own estimate); arrival is
-    ``time.monotonic()`` read when the callback ran, which is certainly after
-    every sample of the block was captured.
-    """
-
-    pcm: bytes
-    rate_hz: int
-    blocks: tuple[tuple[int, float, float], ...]
-
-    def sample_arrival_seconds(self, sample_index: int) -> float:
-        """Monotonic time at which this sample reached us: its block's arrival
-        minus the samples after it in the block."""
-        starts = [block[0] for block in self.blocks]
-        position = int(np.searchsorted(starts, sample_index, side="right")) - 1
-        position = max(0, position)
-        first, _, arrival_seconds = self.blocks[position]
-        next_first = self.blocks[position + 1][0] if position + 1 < len(self.blocks) else len(self.pcm) // 2
-        return arrival_seconds - (next_first - 1 - sample_index) / self.rate_hz
-
-
-class Recorder:
-    """Records an input device with per-block timestamps (tests and the speech benchmark)."""
-
-    def __init__(self, device: int | str | None = None, rate_hz: int = SAMPLE_RATE_HZ, block_frames: int = 160) -> None:
-        sd = _sounddevice()
-        _query(sd, device, "input")
-        self.rate_hz = rate_hz
-        self._sd = sd
-        self._parts: list[bytes] = []
-        self._blocks: list[tuple[int, float, float]] = []
-        self._samples = 0
-        try:
-            self._stream = sd.RawInputStream(
-                device=device, samplerate=rate_hz, channels=1, dtype="int16",
-                blocksize=block_frames, latency="low", callback=self._callback,
-            )
-            self._stream.start()
-        except sd.PortAudioError as error:
-            raise AudioDeviceError("audio-device-busy", f"cannot open the input for recording: {error}") from error
-
-    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
-        self._blocks.append((self._samples, float(time_info.inputBufferAdcTime), time.monotonic()))
-        self._parts.append(bytes(indata))
-        self._samples += frames
-
-    @property
-    def now(self) -> float:
-        return float(self._stream.time)
-
-    @property
-    def samples_received(self) -> int:
-        return self._samples
-
-    def stop(self) -> Recording:
-        self._stream.stop()
-        self._stream.close()
-        return Recording(b"".join(self._parts), self.rate_hz, tuple(self._blocks))

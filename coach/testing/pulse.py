@@ -206,7 +206,7 @@ def loud_segments(pcm: bytes, rate_hz: int = 16_000) -> list[tuple[int, int]]:
 
 def open_speaker_capture(rate_hz: int = 16_000) -> object:
     """A Recorder on ``coach_speaker.monitor`` (the rig's env must already be applied)."""
-    from coach.audio.device import Recorder
+    from coach.audio.recorder import Recorder
 
     previous = os.environ.get("PULSE_SOURCE")
     os.environ["PULSE_SOURCE"] = SPEAKER_MONITOR        # read by the ALSA pulse plugin at open

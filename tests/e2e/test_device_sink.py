@@ -122,3 +122,70 @@ def test_coach_say_speaks_through_the_default_device(pulse_rig_env: object, tmp_
     devices = subprocess.run([sys.executable, "-m", "coach", "devices", "--json"],
                              cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert devices.returncode == 0 and '"pulse"' in devices.stdout
+
+
+def test_each_play_reports_when_it_really_started_sounding(pulse_rig_env: object) -> None:
+    """Two tones queued at once: the second starts when the first ends, not when it was
+    queued, and each reported onset is where the capture of the speaker first hears it
+    (the same small capture delay for both)."""
+    from coach.audio.device import DeviceSink
+
+    sink = DeviceSink(clock=SystemClock())
+    capture = open_speaker_capture()
+    try:
+        wait_for_capture(capture)
+        time.sleep(0.5)
+        first, second = sink.next_play_mark(), None
+        sink.play(tone_pcm(0.4))
+        second = sink.next_play_mark()
+        sink.play(b"\x00\x00" * 4800 + tone_pcm(0.3))     # 0.3 s of silence, then a tone
+        queued_at = time.monotonic()
+        time.sleep(1.5)
+        onsets = [sink.onset_seconds(first), sink.onset_seconds(second)]
+        recording = capture.stop()
+    finally:
+        sink.close()
+    assert None not in onsets, onsets
+    assert onsets[0] >= queued_at - 0.05
+    assert abs(onsets[1] - onsets[0] - 0.4) < 0.002, onsets
+    segments = loud_segments(recording.pcm)
+    assert len(segments) == 2, segments
+    heard = [recording.sample_arrival_seconds(start) for start, _ in segments]
+    capture_delays = [heard[0] - onsets[0], heard[1] - (onsets[1] + 0.3)]
+    assert all(-0.03 < d < 0.15 for d in capture_delays), capture_delays
+    assert abs(capture_delays[1] - capture_delays[0]) < 0.025, capture_delays
+
+
+def warmed_up(sink: object) -> None:
+    """A process's first output stream on PulseAudio's ALSA plugin stalls for about 2 s."""
+    mark = sink.next_play_mark()                                        # type: ignore[attr-defined]
+    sink.play(tone_pcm(0.05))                                           # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10.0
+    while sink.onset_seconds(mark) is None and time.monotonic() < deadline:   # type: ignore[attr-defined]
+        time.sleep(0.05)
+    time.sleep(0.2)
+
+
+def test_a_play_cancelled_before_it_sounds_never_gets_an_onset(pulse_rig_env: object) -> None:
+    from coach.audio.device import DeviceSink
+
+    sink = DeviceSink(clock=SystemClock())
+    try:
+        warmed_up(sink)
+        sink.play(tone_pcm(2.0))
+        behind = sink.next_play_mark()
+        sink.play(tone_pcm(0.5))
+        time.sleep(0.3)
+        assert sink.onset_seconds(behind) is None and not sink.never_sounds(behind)
+        sink.cancel()
+        time.sleep(0.2)
+        assert sink.never_sounds(behind)
+        assert sink.onset_seconds(behind) is None
+        after = sink.next_play_mark()
+        sink.play(tone_pcm(0.2))
+        deadline = time.monotonic() + 5.0        # an idle null sink may take a moment to resume
+        while sink.onset_seconds(after) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sink.onset_seconds(after) is not None and not sink.never_sounds(after)
+    finally:
+        sink.close()

@@ -439,3 +439,15 @@ def test_own_voice_echo_fires_no_command_over_a_whole_routine(quiet_run, tmp_pat
     cues = eventlog.of_type(run.events, "cue-started")
     assert len(cues) == len(eventlog.of_type(quiet_run.events, "cue-started")) > 3
     assert eventlog.of_type(run.events, "audio-cancelled") == []
+
+
+def test_echo_without_a_microphone_file_is_refused_before_anything_is_done(tmp_path: Path) -> None:
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    env = {**coach_env(), "COACH_DATA_DIR": str(data), "COACH_CACHE_DIR": str(cache)}
+    done = coach("run", routine_id(), "--clock", "virtual", "--echo-db", "-6",
+                 "--speaker", str(tmp_path / "out.wav"), timeout=60, env=env)
+    assert done.returncode == 2, done.stderr
+    assert "--mic" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not (tmp_path / "out.wav").exists()
+    assert not (data / NOTICE_MARKER).exists()                      # the first run is still to come
+    assert not cache.exists() or not any(cache.rglob("*.wav"))      # nothing was rendered
