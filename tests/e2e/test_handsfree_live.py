@@ -310,9 +310,6 @@ def test_next_moves_on(rig, watch, tmp_path) -> None:
     assert float(moved["t"]) - float(heard["t"]) < 1.0, "the pause went on after next"
 
 
-@pytest.mark.xfail(strict=False, reason="known fault, issue 7 open: on the live rig the coach's own voice looped back at "
-                   "about -6 dB is sometimes heard as 'pain' or 'stop' (1 run in 3); the virtual-time echo tests "
-                   "at -6 and -12 dB pass, so the live playback reference is likely misaligned with the device's output")
 def test_own_voice_looped_back_never_triggers(rig, watch, tmp_path) -> None:
     module = rig.pactl("load-module", "module-loopback", "source=coach_speaker.monitor",
                        "sink=user_mouth", "latency_msec=40")
