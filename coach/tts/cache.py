@@ -5,7 +5,7 @@ volume, text), so a changed setting renders afresh and an unchanged one never
 renders twice. Files are written to a temp name and renamed into place, so a
 crash never leaves a half-written entry. The store is capped (500 MB unless
 $COACH_SPEECH_CACHE_MB says otherwise): when a write passes the cap, the least
-recently used entries go first (a read marks an entry as used), down to 80 %.
+recently used entries go first (a read sets an entry's access time), down to 80 %.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +74,8 @@ class SpeechCache:
             return None
         if rate_hz != SAMPLE_RATE_HZ or channels != 1 or len(pcm) % SAMPLE_WIDTH_BYTES:
             return None
-        try:
-            os.utime(path)                          # recently used: pruned last
+        try:                                        # used now: pruned last (the access
+            os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))   # time; it stays as written)
         except OSError:
             pass
         return pcm
@@ -97,7 +98,7 @@ class SpeechCache:
                 stat = entry.stat()
             except OSError:
                 continue
-            entries.append((stat.st_mtime, stat.st_size, entry))
+            entries.append((max(stat.st_atime, stat.st_mtime), stat.st_size, entry))
         return entries
 
     def _prune(self, keep: Path) -> None:

@@ -17,6 +17,15 @@ def age(cache: SpeechCache, text: str, seconds_ago: float) -> None:
     os.utime(path, (stamp, stamp))
 
 
+def test_a_read_leaves_the_file_as_written(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    cache.put(KEY, "a", ONE_SECOND)
+    age(cache, "a", 50)
+    written = cache.path(KEY, "a").stat().st_mtime_ns
+    assert cache.get(KEY, "a") == ONE_SECOND
+    assert cache.path(KEY, "a").stat().st_mtime_ns == written
+
+
 def test_writes_past_the_cap_drop_the_least_recently_used(tmp_path: Path) -> None:
     cache = SpeechCache(tmp_path, max_bytes=100_000)       # room for three entries
     for n, text in enumerate(("a", "b", "c")):
