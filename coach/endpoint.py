@@ -3,8 +3,10 @@
 Pure and measured in samples consumed, so a file gives the same segments at any
 speed and with any chunk size. Frames of 10 ms are compared with an adaptive
 noise floor; a segment closes after a hangover of silence. An early "urgent
-candidate" is offered after a shorter silence so urgent words can be decided
-before the hangover ends.
+candidate" is offered after a shorter quiet so urgent words can be decided
+before the hangover ends; for it, quiet is also judged against the word itself
+(far under its peak, or back to the sound it rose from), because a noise that
+came up with the voice keeps the floor test open long after the word has ended.
 """
 
 from __future__ import annotations
@@ -24,7 +26,19 @@ class EndpointConfig:
     offset_db: float = 7.0          # above the noise floor: speech continues
     min_level_dbfs: float = -55.0   # never call anything quieter speech
     hangover_seconds: float = 0.20  # silence that ends a segment
-    early_seconds: float = 0.10     # silence after which an urgent candidate is offered
+    early_seconds: float = 0.10     # quiet after which an urgent candidate is offered
+    # For the urgent candidate the word has also ended when its level (averaged over
+    # early_smooth_frames) is early_drop_db under the word's peak, or back within
+    # early_rebound_db of the quietest sound the segment had at least
+    # early_pedestal_seconds before its loudest frame (a room noise that came up with
+    # the speech and outlasts it, so the floor has not learnt it yet), when the word
+    # rose early_range_db above it. None turns a test off. The final segment still
+    # waits for real quiet.
+    early_drop_db: float | None = 30.0
+    early_rebound_db: float | None = 8.0
+    early_pedestal_seconds: float = 0.10
+    early_range_db: float = 12.0
+    early_smooth_frames: int = 3
     preroll_seconds: float = 0.15   # kept before the onset (weak consonants)
     tail_seconds: float = 0.05      # kept after the last loud frame
     min_speech_seconds: float = 0.10
@@ -82,6 +96,8 @@ class Endpointer:
         self._levels: list[float] = []             # levels of the current speech frames
         self._speech_start: int | None = None       # frame index of the first kept frame
         self._last_loud: int = -1
+        self._last_strong: int = -1                 # last frame that keeps the urgent candidate waiting
+        self._word = _WordEnd(self.config)
         self._loud_count = 0
         self._early_sent = False
 
@@ -138,18 +154,24 @@ class Endpointer:
                 self._speech_start = index - preroll
                 self._history = self._history[-(preroll + 1):]
                 self._last_loud = index
+                self._last_strong = index
                 self._loud_count = 1
                 self._early_sent = False
                 self._levels = [level_db]
+                self._word = _WordEnd(cfg)
+                self._word.strong(level_db)
             else:
                 self._track_floor(level_db)
                 self._history = self._history[-self._frames(cfg.preroll_seconds):]
             return out
         self._levels.append(level_db)
+        strong = self._word.strong(level_db)
         if level_db > max(self._floor_db + cfg.offset_db, cfg.min_level_dbfs):
             self._last_loud = index
             self._loud_count += 1
-            self._early_sent = False
+            if strong:
+                self._last_strong = index
+                self._early_sent = False
         else:
             self._track_floor(level_db)
         silent = index - self._last_loud
@@ -157,7 +179,7 @@ class Endpointer:
             segment = self._close(index + 1, final=True)
             if segment:
                 out.append(segment)
-        elif silent >= self._frames(cfg.early_seconds) and not self._early_sent:
+        elif index - self._last_strong >= self._frames(cfg.early_seconds) and not self._early_sent:
             self._early_sent = True
             segment = self._close(index + 1, final=False)
             if segment:
@@ -197,3 +219,35 @@ class Endpointer:
             decided_seconds=self._seconds(decided_frame),
             early=not final,
         )
+
+
+class _WordEnd:
+    """Follows one segment's levels and says which frames still belong to the word,
+    for the urgent candidate (see EndpointConfig)."""
+
+    def __init__(self, config: EndpointConfig) -> None:
+        self.config = config
+        self._recent: list[float] = []
+        self._quietest: list[float] = []     # quietest smoothed level up to each frame
+        self._peak_db = -np.inf
+        self._peak_index = 0
+
+    def strong(self, level_db: float) -> bool:
+        cfg = self.config
+        self._recent = [*self._recent, level_db][-max(1, cfg.early_smooth_frames):]
+        level = float(np.mean(self._recent))
+        self._quietest.append(min(level, self._quietest[-1]) if self._quietest else level)
+        if level_db > self._peak_db:
+            self._peak_db, self._peak_index = level_db, len(self._quietest) - 1
+        if cfg.early_drop_db is not None and level <= self._peak_db - cfg.early_drop_db:
+            return False
+        room = self._room_db()
+        return not (room is not None and cfg.early_rebound_db is not None
+                    and self._peak_db - room >= cfg.early_range_db and level <= room + cfg.early_rebound_db)
+
+    def _room_db(self) -> float | None:
+        """The quietest sound of the segment well before its loudest frame: the room
+        the word rose from (None when the segment started with the word)."""
+        lead = round(self.config.early_pedestal_seconds * SAMPLE_RATE_HZ / FRAME_SAMPLES)
+        before = self._peak_index - lead
+        return self._quietest[before] if before >= 0 else None

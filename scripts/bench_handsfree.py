@@ -11,7 +11,10 @@ Virtual time (every run is `coach run --mic IN.wav --speaker OUT.wav --events E.
 Live rig (PulseAudio null sinks, when installed): CPU share of one core used by the
 coach process while it runs a routine, and its peak memory (VmHWM).
 
-    .venv/bin/python scripts/bench_handsfree.py [--trials 24] [--seed 7] [--no-live]
+    .venv/bin/python scripts/bench_handsfree.py [--trials 24] [--seed 7] [--no-live] [--trial-echo-db -12]
+
+Each trial prints its latency and end_gap_ms: where the listener put the end of the
+words, after the word's end (a gap here is endpointing, the rest is the decision).
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class TrialResult:
     heard: bool
     latency_seconds: float | None
     others: list[str]
+    end_gap_seconds: float | None = None   # the listener's end of the words minus the word's end
 
 
 def session_span(quiet: FileRun) -> tuple[float, float]:
@@ -150,9 +154,13 @@ def make_trials(count: int, seed: int, span: tuple[float, float], speech: list[t
     return trials
 
 
-def run_trial(folder: Path, routine: str, trial: Trial, samples: np.ndarray, index: int) -> TrialResult:
+def run_trial(folder: Path, routine: str, trial: Trial, samples: np.ndarray, index: int,
+              echo_db: float | None = None) -> TrialResult:
+    """One inserted word; with ``echo_db`` the coach's own voice is mixed into the
+    microphone too (40 ms delay), as a loudspeaker in the room would."""
     mic = micmix.compose_mic_samples(trial.place_seconds + 4.0, [(trial.place_seconds, samples, 0.0)])
-    run = run_file_session(folder, routine, mic, name=f"trial{index}")
+    echo = ("--echo-db", str(echo_db), "--echo-delay-ms", "40") if echo_db is not None else ()
+    run = run_file_session(folder, routine, mic, *echo, name=f"trial{index}")
     heard = [e for e in eventlog.of_type(run.events, "command-heard") if float(e["t"]) >= trial.place_seconds]
     hit = next((e for e in heard if e.get("command") == trial.word
                 and float(e["t"]) <= trial.word_end_seconds + HEARD_WITHIN_SECONDS), None)
@@ -161,7 +169,9 @@ def run_trial(folder: Path, routine: str, trial: Trial, samples: np.ndarray, ind
         return TrialResult(trial, False, None, others)
     cancelled = eventlog.first(run.events, "audio-cancelled", after_seconds=float(hit["t"]) - 1e-6)
     halt = float(cancelled["t"]) if cancelled is not None and float(cancelled["t"]) - float(hit["t"]) < 0.5 else float(hit["t"])
-    return TrialResult(trial, True, halt - trial.word_end_seconds, others)
+    audio_end = hit.get("audio_end")
+    gap = float(audio_end) - trial.word_end_seconds if audio_end is not None else None
+    return TrialResult(trial, True, halt - trial.word_end_seconds, others, gap)
 
 
 # ------------------------------------------------------------------ live rig
@@ -256,6 +266,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--live-seconds", type=float, default=60.0)
     parser.add_argument("--no-live", action="store_true")
+    parser.add_argument("--trial-echo-db", type=float, metavar="DB",
+                        help="also mix the coach's voice into the trials' microphone at this gain")
     parser.add_argument("--keep", help="keep the runs' files in this folder")
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:
@@ -292,11 +304,12 @@ def main() -> int:
 
     results = []
     for index, (trial, samples) in enumerate(make_trials(args.trials, args.seed, span, speech)):
-        result = run_trial(folder, args.routine, trial, samples, index)
+        result = run_trial(folder, args.routine, trial, samples, index, args.trial_echo_db)
         results.append(result)
         print(json.dumps({"word": trial.word, "source": trial.source, "at": trial.place_seconds,
                           "during_speech": trial.during_speech, "heard": result.heard,
                           "latency_ms": None if result.latency_seconds is None else round(result.latency_seconds * 1000),
+                          "end_gap_ms": None if result.end_gap_seconds is None else round(result.end_gap_seconds * 1000),
                           "others": result.others}), flush=True)
     for word in ("stop", "pain"):
         subset = [r for r in results if r.trial.word == word]
@@ -305,7 +318,8 @@ def main() -> int:
     latencies = [r.latency_seconds * 1000 for r in results if r.latency_seconds is not None]
     over = [r.latency_seconds * 1000 for r in results if r.latency_seconds is not None and r.trial.during_speech]
     p95 = percentile(latencies, 95)
-    lines.append(row("halt latency p50 / p95 / max (ms)",
+    echo_note = f", echo {args.trial_echo_db:.0f} dB" if args.trial_echo_db is not None else ""
+    lines.append(row(f"halt latency p50 / p95 / max (ms){echo_note}",
                      f"{percentile(latencies, 50):.0f} / {p95:.0f} / {max(latencies) if latencies else float('nan'):.0f}",
                      "p95 <= 300", bool(latencies) and p95 <= 300))
     lines.append(row("  over the coach's speech: n, p95 (ms)", f"{len(over)}, {percentile(over, 95):.0f}", "", None))

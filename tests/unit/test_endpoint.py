@@ -141,3 +141,69 @@ def test_open_speech_is_closed_by_flush() -> None:
 def test_other_rates_are_refused() -> None:
     with pytest.raises(ValueError):
         Endpointer(rate_hz=8000)
+
+
+# ------------------------------------------------------------ the urgent candidate's word end
+
+
+def pedestal(total_seconds: float, noise_on: tuple[float, float], noise_dbfs: float,
+             word: tuple[float, float], word_dbfs: float = -15.0, seed: int = 5) -> np.ndarray:
+    """Digital silence with a stretch of room noise that starts before the word and
+    outlasts it (a recording inserted into a quiet stream, or a window opened)."""
+    rng = np.random.default_rng(seed)
+    n = round(total_seconds * RATE)
+    out = np.zeros(n)
+    a, b = round(noise_on[0] * RATE), round(noise_on[1] * RATE)
+    out[a:b] = rng.standard_normal(b - a) * 32768 * 10 ** (noise_dbfs / 20)
+    w0, w1 = round(word[0] * RATE), round(word[1] * RATE)
+    t = np.arange(w1 - w0) / RATE
+    out[w0:w1] += 32768 * 10 ** (word_dbfs / 20) * np.sqrt(2) * np.sin(2 * np.pi * 300 * t)
+    return np.clip(out, -32768, 32767).astype("<i2")
+
+
+def earlies(segments: list[Segment]) -> list[Segment]:
+    return [s for s in segments if s.early]
+
+
+@pytest.mark.parametrize("noise_dbfs", [-50.0, -42.0, -34.0])
+def test_urgent_candidate_follows_the_word_not_the_noise_that_came_with_it(noise_dbfs: float) -> None:
+    config = EndpointConfig()
+    samples = pedestal(4.0, (1.0, 2.6), noise_dbfs, (1.2, 1.5))
+    segments = run(samples, config=config)
+    early = earlies(segments)
+    assert early, "no urgent candidate"
+    assert early[0].decided_seconds == pytest.approx(1.5 + config.early_seconds, abs=0.04)
+    assert early[0].end_seconds >= 1.5
+    # the final segment still waits for the real quiet: only the urgent lane is faster
+    final = finals(segments)
+    assert final and final[0].decided_seconds >= 2.6
+
+
+def test_without_the_relative_tests_the_candidate_waits_for_the_noise_to_stop() -> None:
+    config = EndpointConfig(early_rebound_db=None, early_drop_db=None)
+    early = earlies(run(pedestal(4.0, (1.0, 2.6), -45.0, (1.2, 1.5)), config=config))
+    assert early and early[0].decided_seconds >= 2.6
+
+
+def test_a_weak_final_consonant_within_the_drop_stays_in_the_candidate() -> None:
+    # "it hurts": the s is some 20 dB under the vowel and must not be cut off
+    rng = np.random.default_rng(2)
+    samples = signal(3.0, [(1.0, 1.4)], noise_dbfs=-90.0, burst_dbfs=-12.0).astype(np.float64)
+    a, b = round(1.4 * RATE), round(1.6 * RATE)
+    samples[a:b] += rng.standard_normal(b - a) * 32768 * 10 ** (-32.0 / 20)
+    early = earlies(run(np.clip(samples, -32768, 32767).astype("<i2")))
+    assert early and early[0].end_seconds >= 1.6
+    assert early[0].decided_seconds == pytest.approx(1.6 + EndpointConfig().early_seconds, abs=0.04)
+
+
+def test_a_steady_word_is_not_cut_in_its_middle() -> None:
+    # no noise around it: the quietest part is the word itself, so no rebound test
+    early = earlies(run(signal(3.0, [(1.0, 1.7)], noise_dbfs=-90.0, burst_dbfs=-20.0, tone=False)))
+    assert len(early) == 1 and early[0].end_seconds >= 1.7
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=40))
+def test_the_candidate_does_not_depend_on_chunk_sizes(sizes: list[int]) -> None:
+    samples = pedestal(3.5, (0.8, 2.4), -45.0, (1.0, 1.4))
+    assert run(samples, sizes) == run(samples, [1600])

@@ -91,6 +91,15 @@ def test_urgent_words_are_decided_early_and_only_once() -> None:
     assert heard[0].decided_seconds == pytest.approx(1.4 + EndpointConfig().early_seconds, abs=0.02)
 
 
+def test_stop_in_noise_that_came_with_it_is_decided_within_300_ms_of_its_end() -> None:
+    # A window opens (-40 dBFS hiss from 1.0 s to 3.0 s) and "stop" is said in it: the
+    # floor has not learnt the hiss, yet the word's own end decides, not the hiss's.
+    hiss = np.random.default_rng(4).standard_normal(2 * RATE) * 32768 * 10 ** (-40 / 20)
+    heard = listen(Listener(ToneEngine(), PARSER), mic(4.5, [(1.0, hiss), (1.3, tone(440, 0.35, -14.0))]))
+    assert [h.command for h in heard] == ["stop"]
+    assert heard[0].decided_seconds - 1.65 <= 0.3
+
+
 def test_results_do_not_depend_on_chunk_size() -> None:
     samples = mic(4.0, [(0.5, tone(660, 0.3)), (2.0, tone(440, 0.5))])
     runs = [listen(Listener(ToneEngine(), PARSER), samples, block=b) for b in (160, 1000, 1600, 4801)]
