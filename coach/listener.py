@@ -42,6 +42,8 @@ class GuardConfig:
     min_correlation: float = 0.3        # only update delay/gain when the echo dominates
     confirm_windows: int = 3            # ... and the same delay and gain hold this many windows
     delay_tolerance_seconds: float = 0.001
+    known_path_tolerance_seconds: float = 0.004     # a known path found again after a pause
+    #                                     (device clocks and adaptive resamplers drift by ms a minute)
     gain_tolerance: float = 0.35        # relative spread of the gain over those windows
     silent_rms: float = 30.0            # reference quieter than this (int16 RMS) is silence
 
@@ -158,7 +160,7 @@ class EchoReference:
         needed = self.config.confirm_windows
         self._candidates = [*self._candidates, (delay, gain)][-needed:]
         known = (self.delay_samples, self.gain) if self.delay_samples is not None else self._prior
-        if ((known is not None and self._consistent([known, (delay, gain)]))
+        if ((known is not None and self._consistent([known, (delay, gain)], self.config.known_path_tolerance_seconds))
                 or (len(self._candidates) >= needed and self._consistent(self._candidates))):
             self.delay_samples, self.gain = delay, gain
 
@@ -169,8 +171,8 @@ class EchoReference:
             return self.delay_samples
         return self._prior[0] if self._prior is not None else 0
 
-    def _consistent(self, paths: list[tuple[int, float]]) -> bool:
-        tolerance = self.config.delay_tolerance_seconds * SAMPLE_RATE_HZ
+    def _consistent(self, paths: list[tuple[int, float]], tolerance_seconds: float | None = None) -> bool:
+        tolerance = (tolerance_seconds or self.config.delay_tolerance_seconds) * SAMPLE_RATE_HZ
         delays = [d for d, _ in paths]
         gains = [g for _, g in paths]
         return (max(delays) - min(delays) <= tolerance

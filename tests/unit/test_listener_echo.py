@@ -171,3 +171,21 @@ def test_a_word_partly_like_the_coach_voice_needs_a_sure_engine_while_speaking()
         heard[confidence] = listen(listener, samples, lambda t: 0.5 <= t < 2.5)
         assert explained and all(0.1 <= e < 0.5 for e in explained), explained
     assert heard[0.85] == [] and [h.command for h in heard[0.97]] == ["stop"]
+
+
+def test_an_echo_path_that_drifted_a_little_over_a_pause_is_taken_up_at_once() -> None:
+    """Two cues 1 s apart; the echo of the second comes 2.5 ms later than the first's
+    (clocks drift): the canceller reuses the known path in its first window instead
+    of confirming a new one over three, and so cancels the start of the cue."""
+    first, second = speechlike(2.0, seed=8), speechlike(2.0, seed=9)
+    samples = mic(6.0, [coach_echo(first, 0.5, delay_ms=40.0), coach_echo(second, 3.5, delay_ms=42.5)])
+    listener = Listener(ToneEngine(), PARSER)
+    listener.note_playback("first cue", pcm(first), 0.5)
+    listener.note_playback("second cue", pcm(second), 3.5)
+    data, found_at = pcm(samples), None
+    for offset in range(0, len(data), 3200):
+        start = offset / 2 / RATE
+        listener.feed(AudioChunk(data[offset:offset + 3200], RATE, start), True)
+        if start >= 3.5 and found_at is None and listener.reference.delay_samples == round(0.0425 * RATE):
+            found_at = start
+    assert found_at is not None and found_at < 3.5 + 2 * GuardConfig().estimate_every_seconds, found_at
