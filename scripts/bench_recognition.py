@@ -213,7 +213,7 @@ def enroll_bench(clf: KeywordClassifier, synth: Path, cache: Path, shots: int = 
     import copy
     from sklearn.linear_model import LogisticRegression
     import train_keywords as tk
-    data = tk.dataset(synth, cache)
+    data = tk.dataset(synth, cache, trim=bool(clf.model.info.get("trim", False)))
     x, y, w = tk.training_arrays(data, lambda r: not r["held_out"])
     rows, embs = data["dev"]
     feats = tk.pooled(embs)

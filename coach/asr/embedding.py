@@ -24,6 +24,9 @@ EMBEDDING_SIZE = 96
 MEL_BINS = 32
 PADDED_SECONDS = 1.6        # a segment is centred in at least this much audio
 EDGE_PAD_SECONDS = 0.3      # silence added each side of segments longer than that
+TRIM_FRAME_SAMPLES = 160    # 10 ms energy frames for trimming
+TRIM_LEAD_SECONDS = 0.1     # background kept before the first speech frame
+TRIM_TAIL_SECONDS = 0.2     # and after the last one
 MEL_FILE = "melspectrogram.onnx"
 EMBEDDING_FILE = "embedding_model.onnx"
 
@@ -47,6 +50,35 @@ def pad_segment(samples: np.ndarray, min_seconds: float = PADDED_SECONDS) -> np.
     start = (total - len(samples)) // 2
     out[start:start + len(samples)] = samples
     return out
+
+
+def speech_span(samples: np.ndarray) -> tuple[int, int]:
+    """(start, end) sample indices of the frames louder than 12 dB over the segment's
+    noise floor (its 10th-percentile frame), 20 dB under its peak frame and an
+    absolute floor; the whole segment when no frame qualifies (steady noise)."""
+    x = np.asarray(samples, dtype=np.float64)
+    n = len(x) // TRIM_FRAME_SAMPLES
+    if n == 0:
+        return 0, len(x)
+    rms = np.sqrt((x[:n * TRIM_FRAME_SAMPLES].reshape(n, TRIM_FRAME_SAMPLES) ** 2).mean(axis=1))
+    limit = max(4.0 * float(np.percentile(rms, 10)), 0.1 * float(rms.max()), 30.0)
+    on = np.nonzero(rms > limit)[0]
+    if len(on) == 0:
+        return 0, len(x)
+    return int(on[0]) * TRIM_FRAME_SAMPLES, int(on[-1] + 1) * TRIM_FRAME_SAMPLES
+
+
+def trim_segment(samples: np.ndarray) -> np.ndarray:
+    """Cut the background before and after the speech, keeping a short margin.
+
+    Segments reach the classifier with however much background the endpointer (or a
+    file) left around the word; weights trained on trimmed clips (info["trim"]) see
+    it trimmed the same way here. Measurements: scripts/train_keywords.py."""
+    samples = np.asarray(samples, dtype=np.int16)
+    start, end = speech_span(samples)
+    lead = int(round(TRIM_LEAD_SECONDS * SAMPLE_RATE_HZ))
+    tail = int(round(TRIM_TAIL_SECONDS * SAMPLE_RATE_HZ))
+    return samples[max(0, start - lead):min(len(samples), end + tail)]
 
 
 def pcm_to_samples(pcm: bytes) -> np.ndarray:
@@ -103,9 +135,10 @@ class SpeechEmbedder:
         out = self._emb.run(None, {"input_1": windows[..., None]})[0]
         return out.reshape(len(windows), EMBEDDING_SIZE)
 
-    def segment_embeddings(self, samples: np.ndarray) -> np.ndarray:
-        """Embeddings of one endpointed segment, padded as the classifier was trained."""
-        return self.embeddings(pad_segment(samples))
+    def segment_embeddings(self, samples: np.ndarray, trim: bool = False) -> np.ndarray:
+        """Embeddings of one endpointed segment, padded (and trimmed first when the
+        classifier's weights were trained on trimmed clips) as in training."""
+        return self.embeddings(pad_segment(trim_segment(samples) if trim else samples))
 
 
 def pool(embeddings: np.ndarray) -> np.ndarray:

@@ -9,8 +9,10 @@ or "noise". Inference is numpy + onnxruntime, no scikit-learn.
 
 Segments: pass the endpointed speech (16 kHz mono int16 bytes) with little
 silence around it (about 0.02-0.25 s each side, as an endpointer with a short
-pre-roll and a 200 ms hangover gives). The classifier centres it in 1.6 s of
-digital silence (segments longer than 1.6 s get 0.3 s each side), as in training.
+pre-roll and a 200 ms hangover gives). Weights trained with ``info["trim"]``
+first cut the background around the speech (0.1 s kept before, 0.2 s after);
+the classifier then centres the segment in 1.6 s of digital silence (segments
+longer than 1.6 s get 0.3 s each side), as in training.
 Long segments are treated like running speech, which was trained as "other".
 """
 
@@ -155,7 +157,8 @@ class KeywordClassifier:
     def features(self, pcm_16k_int16: bytes) -> np.ndarray:
         from coach.asr.embedding import pcm_to_samples, pool
         samples = pcm_to_samples(pcm_16k_int16)
-        return pool(self._embedder.segment_embeddings(samples))
+        trim = bool(self.model.info.get("trim", False))   # as the weights were trained
+        return pool(self._embedder.segment_embeddings(samples, trim=trim))
 
     def decide(self, pcm_16k_int16: bytes, context: str) -> Decision:
         probs = self.model.probabilities(self.features(pcm_16k_int16))[0]

@@ -117,3 +117,22 @@ def test_broken_weights_file_is_a_model_error(tmp_path):
     bad.write_bytes(b"not a numpy archive")
     with pytest.raises(ModelError):
         KeywordClassifier.load(bad)
+
+
+def test_weights_trained_on_trimmed_clips_get_trimmed_segments(classifier, held_out_clips):
+    """The front end follows the weights: a model marked ``trim`` sees the segment cut
+    to its speech, exactly as training cut its clips; unmarked weights see it whole."""
+    from dataclasses import replace
+
+    from coach.asr.embedding import trim_segment
+    pcm = read_pcm(held_out_clips["stop"][0])
+    silence = bytes(2 * 16000)     # a second of silence before the word: trimmed away
+    padded = silence + pcm
+    trimming = KeywordClassifier(replace(classifier.model, info={**classifier.model.info, "trim": True}),
+                                 classifier._embedder)
+    untrimmed = KeywordClassifier(replace(classifier.model, info={**classifier.model.info, "trim": False}),
+                                  classifier._embedder)
+    cut = trim_segment(np.frombuffer(padded, dtype="<i2")).tobytes()
+    assert len(cut) < len(padded)
+    np.testing.assert_allclose(trimming.features(padded), untrimmed.features(cut), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(untrimmed.features(padded), untrimmed.features(cut), atol=1e-3)
