@@ -119,7 +119,7 @@ def _open_live_mic(settings: Settings, a: Adapters, stack: ExitStack, keys_possi
     if seam("coach.listener", "open_listener") is None:
         a.notes.append(f"voice commands are not available yet: {then}")
         return False
-    from coach.audio.device import DeviceSource
+    from coach.audio.microphone import DeviceSource
 
     try:
         source = DeviceSource(a.clock)

@@ -144,7 +144,7 @@ def listen_microphone(engine: Any, parser: Any, context: str, sentence: str, out
     from coach.listener import Listener
 
     if open_source is None:
-        from coach.audio.device import DeviceSource
+        from coach.audio.microphone import DeviceSource
 
         def open_source() -> Any:
             return DeviceSource(SystemClock())

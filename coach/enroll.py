@@ -131,7 +131,7 @@ def run_enrollment(args: Any, times: int = 3, only: Iterable[str] = (), out: Tex
     command_set = load_commands(default_commands_path(getattr(args, "content_dir", None)))
     items = prompts(command_set, only)
     if source is None:
-        from coach.audio.device import DeviceSource
+        from coach.audio.microphone import DeviceSource
         from coach.clock import SystemClock
         source = DeviceSource(SystemClock())    # AudioDeviceError (exit 3) without a microphone
     say = say or _voice_or_nothing(out)

@@ -72,7 +72,7 @@ def test_speech_cue_is_heard_and_is_playing_turns_false(pulse_rig_env: object, t
 
 
 def test_device_source_hears_the_microphone(pulse_rig_env: object, tmp_path: Path) -> None:
-    from coach.audio.device import DeviceSource
+    from coach.audio.microphone import DeviceSource
     from coach.audio.wav import write_wav
 
     wav = tmp_path / "tone.wav"

@@ -474,7 +474,7 @@ def test_no_microphone_at_start_falls_back_to_keys_and_says_so(tmp_path, monkeyp
     from contextlib import ExitStack
 
     import coach.asr.keyboard
-    import coach.audio.device
+    import coach.audio.microphone
     from coach.app_adapters import Adapters
     from coach.app_inputs import NO_MIC_KEYS_TEXT, NO_MIC_TEXT, open_inputs
     from coach.errors import AudioDeviceError
@@ -482,7 +482,7 @@ def test_no_microphone_at_start_falls_back_to_keys_and_says_so(tmp_path, monkeyp
     def no_device(clock):
         raise AudioDeviceError("no-device", "no audio input device found")
 
-    monkeypatch.setattr(coach.audio.device, "DeviceSource", no_device)
+    monkeypatch.setattr(coach.audio.microphone, "DeviceSource", no_device)
     monkeypatch.setattr(coach.asr.keyboard, "KeyInput", _FakeKeys)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     a = Adapters(VirtualClock())
@@ -501,7 +501,7 @@ def test_a_microphone_means_voice_with_the_engine_announced_and_keys_too(tmp_pat
     from contextlib import ExitStack
 
     import coach.asr.keyboard
-    import coach.audio.device
+    import coach.audio.microphone
     import coach.listener
     from coach.app_adapters import Adapters
     from coach.app_inputs import open_inputs
@@ -515,7 +515,7 @@ def test_a_microphone_means_voice_with_the_engine_announced_and_keys_too(tmp_pat
 
     listener = ScriptedListener()
     listener.engine_sentence = "Using the test engine."
-    monkeypatch.setattr(coach.audio.device, "DeviceSource", FakeMic)
+    monkeypatch.setattr(coach.audio.microphone, "DeviceSource", FakeMic)
     monkeypatch.setattr(coach.listener, "open_listener", lambda settings, clock: listener)
     monkeypatch.setattr(coach.asr.keyboard, "KeyInput", _FakeKeys)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
