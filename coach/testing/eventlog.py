@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,19 @@ def without_wall_time(events: Iterable[Event], volatile_keys: Sequence[str] = VO
     """Events without the fields that legitimately differ between identical runs
     (random ids, wall-clock stamps, file paths)."""
     return [{k: v for k, v in e.items() if k not in volatile_keys} for e in events]
+
+
+def wait_for(read: Callable[[], list[Event]], predicate: Callable[[list[Event]], Any],
+             timeout_seconds: float, ended: Callable[[], bool]) -> Any:
+    """Poll a growing log until ``predicate`` finds something, the writer ends (one
+    last look), or the timeout passes (None)."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        found = predicate(read())
+        if found:
+            return found
+        if ended():
+            return predicate(read())
+        time.sleep(0.05)
+    return None
+

@@ -114,13 +114,7 @@ class Session:
         return eventlog.read_events(self.events_path) if self.events_path.exists() else []
 
     def wait_for(self, predicate: Callable[[list[dict]], object], timeout: float) -> object:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = predicate(self.events())
-            if found or self.process.poll() is not None:
-                return found or predicate(self.events())
-            time.sleep(0.05)
-        return None
+        return eventlog.wait_for(self.events, predicate, timeout, lambda: self.process.poll() is not None)
 
     def interrupt(self, timeout: float = 15) -> int:
         """Ctrl-C, then collect the output; killed (by its handle) only if it hangs."""

@@ -139,15 +139,7 @@ class LiveSession:
         return eventlog.read_events(self.events_path) if self.events_path.exists() else []
 
     def wait_for(self, predicate: Callable[[list[dict]], object], timeout: float) -> object:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = predicate(self.events())
-            if found:
-                return found
-            if self.process.poll() is not None:
-                return predicate(self.events())
-            time.sleep(0.05)
-        return None
+        return eventlog.wait_for(self.events, predicate, timeout, lambda: self.process.poll() is not None)
 
     def finish(self, timeout: float = 30.0) -> int:
         try:
