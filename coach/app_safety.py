@@ -18,7 +18,8 @@ from coach.clock import Clock
 from coach.dialog import DialogIO
 from coach.history import FILE_NAME, History
 from coach.settings import Settings
-from coach.triage_content import TriageContent, default_triage_path, load_triage
+from coach.triage_content import default_triage_path, load_triage
+from coach.triage_model import TriageContent
 
 RATING_CONTEXT = "session"       # a rating volunteered during the routine, in history
 

@@ -24,7 +24,8 @@ from coach.history import History
 from coach.profile import (Profile, advice_scripts, ask_onboarding, load_profile, parse_flags, parse_settings,
                            save_answers, save_flags)
 from coach.triage import LOCKING_OUTCOMES
-from coach.triage_content import FLAGS, TriageContent, default_triage_path, load_triage
+from coach.triage_content import default_triage_path, load_triage
+from coach.triage_model import FLAGS, TriageContent
 from coach.triage_dialog import run_triage
 
 NUMBER_WORDS: tuple[str, ...] = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",

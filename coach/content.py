@@ -17,7 +17,8 @@ from typing import TypeVar
 import coach
 from coach.errors import ContentError
 from coach.model import POSITIONS, Exercise, Library, Range, Routine, RoutineItem, SourceRef, Tip
-from coach.yamlnodes import Fields, Problems, display_path, read_document
+from coach.yamlfile import Problems, display_path, read_document
+from coach.yamlnodes import Fields
 
 FOLDERS: tuple[str, ...] = ("exercises", "tips", "routines")
 KINDS: tuple[str, ...] = ("exercise", "self-care")
@@ -97,7 +98,7 @@ def _load_folder(folder: Path, read: Callable[[Fields, str], T | None],
         file_problems = Problems()
         document = read_document(path, file_problems)
         if document is not None:
-            fields = document.fields(file_problems)
+            fields = Fields.top(document, file_problems)
             item_id = _read_id(fields, path.stem)
             item = read(fields, f"{document.path}:{fields.line}")
             if item_id is not None and item_id in seen_at:

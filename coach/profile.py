@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from coach.dialog import DialogIO
 from coach.errors import UsageError
 from coach.history import History
-from coach.triage_content import FLAGS, ProfileAdvice, TriageContent
+from coach.triage_model import FLAGS, ProfileAdvice, TriageContent
 from coach.triage_dialog import heard_to_answer
 
 _FLAG_KEY = "flag."

@@ -8,128 +8,21 @@ never reaches a user.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from coach.errors import ContentError
-from coach.triage_lint import (  # noqa: F401  (re-exported: callers import the rules from here)
-    BANNED_WORDS, CHARACTERISE_IDS, MAX_QUESTION_WORDS, PLACEHOLDERS, REQUIRED_PLACEHOLDERS, ROUTE_OF_TIER,
-    SAFETY_NET_OUTCOMES, TIERS, lint, lint_sources, placeholders)
-from coach.yamlnodes import Fields, Problems, load_document
+from coach.triage_lint import TIERS, lint, lint_sources
+from coach.triage_model import (FLAGS, LINES, OUTCOMES, Locale, Localized, PainRules, ProfileAdvice,
+                                ProfileQuestion, Question, Recheck, TriageContent)
+from coach.yamlfile import Problems, load_document
+from coach.yamlnodes import Fields
 
-FLAGS: tuple[str, ...] = ("cancer_history", "fracture_risk", "immune_risk", "hip_replacement", "pregnant", "under_16")
-OUTCOMES: tuple[str, ...] = ("a", "a-unconfirmed", "incomplete", "b1", "b2", "b2-end", "c")
-LINES: tuple[str, ...] = ("halt", "instruction", "privacy", "not_understood", "rest", "resume_prompt",
-                          "session_ended", "ces_line", "safety_net", "disclaimer", "profile_intro",
-                          "locked_exercise", "locked_today", "baseline_question")
 DEFAULT_PATH = Path("triage.yaml")
 
 _TOP_KEYS = ("schema_version", "default_locale", "locales", "lines", "answers", "pain_rules",
              "recheck", "questions", "outcomes", "profile", "sources")
 _QUESTION_KEYS = ("id", "tier", "context", "text", "clarifier", "sign", "route", "requires", "reason",
                   "sources", "intimate", "ces", "session_action")
-
-
-@dataclass(frozen=True)
-class Localized:
-    """Text for each locale; the key "*" holds text shared by every locale."""
-
-    texts: Mapping[str, str]
-
-    def get(self, locale: str) -> str:
-        if locale in self.texts:
-            return self.texts[locale]
-        if "*" in self.texts:
-            return self.texts["*"]
-        return next(iter(self.texts.values()))
-
-    def all(self) -> tuple[str, ...]:
-        return tuple(self.texts.values())
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    tier: str
-    text: Localized
-    route: str
-    reason: str
-    sources: tuple[str, ...]
-    context: str = "yesno"
-    clarifier: Localized | None = None
-    sign: Localized | None = None
-    requires: str | None = None
-    intimate: bool = False
-    ces: bool = False
-    session_action: str | None = None
-
-
-@dataclass(frozen=True)
-class Locale:
-    id: str
-    name: str
-    emergency_number: str
-    urgent_line: str
-
-
-@dataclass(frozen=True)
-class PainRules:
-    scale_max: int
-    rise_stops_exercise: int
-    severe_at_least: int
-    rest_seconds: float
-    resume_within: int
-
-
-@dataclass(frozen=True)
-class Recheck:
-    id: str
-    text: Localized
-    still_ask: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ProfileQuestion:
-    id: str
-    text: Localized
-    sets: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ProfileAdvice:
-    flag: str
-    blocks_programme: bool
-    script: Localized
-
-
-@dataclass(frozen=True)
-class TriageContent:
-    path: str
-    default_locale: str
-    locales: Mapping[str, Locale]
-    lines: Mapping[str, Localized]
-    low_confidence_no_below: float
-    timeout_seconds: float
-    pain_rules: PainRules
-    recheck: Recheck
-    questions: tuple[Question, ...]
-    outcomes: Mapping[str, Localized]
-    profile_questions: tuple[ProfileQuestion, ...]
-    profile_advice: Mapping[str, ProfileAdvice]
-    sources: Mapping[str, tuple[str, str]]
-
-    def question(self, question_id: str) -> Question:
-        for question in self.questions:
-            if question.id == question_id:
-                return question
-        raise KeyError(question_id)
-
-    def line(self, key: str, locale: str) -> str:
-        return self.lines[key].get(locale)
-
-    def locale(self, locale_id: str | None) -> Locale:
-        return self.locales[locale_id or self.default_locale]
 
 
 def default_triage_path(content_dir: Path) -> Path:
@@ -197,7 +90,7 @@ def _read(path: str | Path, problems: Problems) -> TriageContent | None:
     except ContentError as error:
         problems.extend(error.problems)
         return None
-    top = document.fields(problems)
+    top = Fields.top(document, problems)
     top.reject_unknown(_TOP_KEYS)
     top.number("schema_version", 1, 1, "versions", integer=True, required=True)
     locales = _read_locales(top)

@@ -19,7 +19,7 @@ from coach.clock import Clock
 from coach.dialog import DialogIO, PainReport, TriageResult
 from coach.history import History
 from coach.triage import URGENCY, Answer, Ask, Outcome, Setup, walk
-from coach.triage_content import TriageContent
+from coach.triage_model import TriageContent
 
 MAX_REPEATS_ASKED = 3           # "repeat" re-asks without counting, this many times
 _COMMAND_ANSWERS = {"yes": "yes", "no": "no", "not_sure": "not_sure", "number": "number", "stop": "stop"}

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from coach.yamlnodes import Fields, line_of
+from coach.yamlfile import line_of
+from coach.yamlnodes import Fields
 
 if TYPE_CHECKING:
-    from coach.triage_content import Question, TriageContent
+    from coach.triage_model import Question, TriageContent
 
 TIERS: tuple[str, ...] = ("characterise", "A", "B1", "B2")     # asked in this order
 ROUTE_OF_TIER: dict[str, str] = {"characterise": "none", "A": "a", "B1": "b1", "B2": "b2"}

@@ -1,33 +1,13 @@
-"""Read YAML content with the line of every key and value, collecting problems.
+"""Typed, problem-recording reading of the fields of YAML content.
 
 Content authors need errors that name file, line and field, and a malformed file
-must never end in a traceback. PyYAML's node API (``yaml.compose``) keeps the
-marks that ``yaml.safe_load`` throws away, so this module reads nodes and checks
-them field by field, recording one line per problem::
+must never end in a traceback. ``coach.yamlfile`` keeps the line of every node;
+this module checks the nodes field by field, recording one line per problem::
 
     content/exercises/pelvic-tilt.yaml:7: hold_seconds: expected a number of seconds from 1 to 600, got '-seven'
 
-API
----
-``Problems()``
-    Collector of problem lines. ``add(path, line, field, message)``, ``extend``,
-    ``lines`` (list of str), ``len()``/``bool()``, ``raise_if_any()`` (raises
-    ``coach.errors.ContentError(lines)``).
-
-``load_document(path) -> Document``
-    Parses one file. Raises ``ContentError`` with one line ``path:line: yaml: ...``
-    for unreadable files, bytes that are not UTF-8, YAML syntax errors (tabs get
-    a hint), an empty file, or a top level that is not a mapping.
-``read_document(path, problems) -> Document | None``
-    The same, but records the line in ``problems`` and returns None.
-``display_path(path) -> str``
-    The path relative to the working directory when it is under it, else as given.
-
-``Document(path, root)``: ``path`` is the display path, ``root`` the MappingNode;
-``doc.fields(problems) -> Fields`` over the top-level mapping (call it once per
-document: duplicate keys are reported when a ``Fields`` is made).
-
-``Fields`` wraps one mapping node. Field names in messages are dotted paths from
+``Fields`` wraps one mapping node (``Fields.top(document, problems)`` for the
+top level of a ``coach.yamlfile.Document``). Field names in messages are dotted paths from
 the top of the file, with 0-based list indexes: ``items[2].reps``. Every reader
 records a problem and returns None (or an empty tuple/list) when the value is
 missing or wrong, so a caller can keep going and report everything at once.
@@ -60,9 +40,6 @@ missing or wrong, so a caller can keep going and report everything at once.
 Attributes: ``path`` (display path), ``prefix`` (this mapping's dotted name,
 "" at the top), ``problems`` (the shared ``Problems``), ``mapping_node``.
 
-Node helpers: ``line_of(node)`` (1-based line), ``to_python(node)`` (plain
-value), ``describe(node)`` (how a wrong value reads after "got").
-
 ``unit_phrase`` reads after "a number of": ``"seconds"`` gives "expected a number
 of seconds from 1 to 600"; with ``integer=True`` it is "a whole number of ...".
 
@@ -74,148 +51,15 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from coach.errors import ContentError
+from coach.yamlfile import NULL_TAG, STR_TAG, YAML_TAG, Document, Problems, describe, line_of, to_python
 
-_TAG = "tag:yaml.org,2002:"
-_STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
-_MERGE = _TAG + "merge"
-_MAX_SHOWN_CHARS = 40
-
-
-class Problems:
-    """Problem lines collected across files, reported together."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, path: str, line: int | None, field: str, message: str) -> None:
-        where = f"{path}:{line}" if line else path
-        self.lines.append(f"{where}: {field}: {message}" if field else f"{where}: {message}")
-
-    def extend(self, lines: Iterable[str]) -> None:
-        self.lines.extend(lines)
-
-    def raise_if_any(self) -> None:
-        if self.lines:
-            raise ContentError(list(self.lines))
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def __bool__(self) -> bool:
-        return bool(self.lines)
-
-    def __iter__(self):
-        return iter(self.lines)
-
-
-def display_path(path: str | os.PathLike[str]) -> str:
-    given = os.fspath(path)
-    absolute = os.path.abspath(given)
-    cwd = os.getcwd()
-    if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
-        return os.path.relpath(absolute, cwd)
-    return given
-
-
-def line_of(node: Node) -> int:
-    return node.start_mark.line + 1
-
-
-def to_python(node: Node) -> Any:
-    """Plain Python value of a node (dicts, lists, str, int, float, bool, None)."""
-    return yaml.constructor.SafeConstructor().construct_document(node)
-
-
-def describe(node: Node) -> str:
-    """How a wrong value is shown after "got"."""
-    if isinstance(node, SequenceNode):
-        count = len(node.value)
-        return f"a list of {count} item{'' if count == 1 else 's'}" if count else "an empty list"
-    if isinstance(node, MappingNode):
-        return "a mapping"
-    if node.tag == _NULL and node.value in ("", "~", "null", "Null", "NULL"):
-        return "nothing"
-    shown = str(node.value)
-    if len(shown) > _MAX_SHOWN_CHARS:
-        shown = shown[: _MAX_SHOWN_CHARS - 3] + "..."
-    shown = shown.replace("\n", " ")
-    if node.tag == _STR and node.style in ("'", '"'):
-        return f"'{shown}' (text in quotes)"
-    return f"'{shown}'"
-
-
-@dataclass(frozen=True)
-class Document:
-    """One parsed file: its display path and top-level mapping node."""
-
-    path: str
-    root: MappingNode
-
-    def fields(self, problems: Problems) -> Fields:
-        return Fields(self.root, self.path, problems)
-
-
-def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[int, str]:
-    if isinstance(error, yaml.MarkedYAMLError):
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        message = error.problem or "not valid YAML"
-        if error.context:
-            message = f"{message} ({error.context})"
-        lines = text.splitlines()
-        if "'\\t'" in message:
-            message = "found a tab character where YAML expects spaces; use spaces, not tabs"
-        elif line <= len(lines) and "\t" in lines[line - 1]:
-            message += "; this line has a tab: use spaces, not tabs"
-        return line, message
-    if isinstance(error, yaml.reader.ReaderError):
-        line = text[: error.position].count("\n") + 1
-        return line, f"unacceptable character #x{error.character:04x}"
-    return 1, str(error).splitlines()[0] if str(error) else "not valid YAML"
-
-
-def load_document(path: str | os.PathLike[str]) -> Document:
-    shown = display_path(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise ContentError([f"{shown}: cannot read: {error.strerror or error}"]) from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        byte = data[error.start]
-        raise ContentError([f"{shown}:{line}: yaml: not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"]) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        line, message = _yaml_problem(error, text)
-        raise ContentError([f"{shown}:{line}: yaml: {message}"]) from None
-    except RecursionError:
-        raise ContentError([f"{shown}:1: yaml: nested too deeply"]) from None
-    if root is None:
-        raise ContentError([f"{shown}:1: yaml: the file is empty; expected a mapping of fields"])
-    if not isinstance(root, MappingNode):
-        raise ContentError([f"{shown}:{line_of(root)}: yaml: expected a mapping of fields at the top level, got {describe(root)}"])
-    return Document(shown, root)
-
-
-def read_document(path: str | os.PathLike[str], problems: Problems) -> Document | None:
-    try:
-        return load_document(path)
-    except ContentError as error:
-        problems.extend(error.problems)
-        return None
+_INT, _FLOAT, _BOOL = (YAML_TAG + t for t in ("int", "float", "bool"))
+_MERGE = YAML_TAG + "merge"
 
 
 class Fields:
@@ -233,7 +77,7 @@ class Fields:
             if key_node.tag == _MERGE:
                 self._merge_into(merged, value_node)
                 continue
-            if not isinstance(key_node, ScalarNode) or key_node.tag != _STR:
+            if not isinstance(key_node, ScalarNode) or key_node.tag != STR_TAG:
                 self.problem_at(line_of(key_node), prefix, f"keys must be text, got {describe(key_node)}")
                 continue
             key = key_node.value
@@ -252,8 +96,14 @@ class Fields:
                 self.problem_at(line_of(source), self.name("<<"), f"can only merge mappings, got {describe(source)}")
                 continue
             for key_node, value_node in source.value:
-                if isinstance(key_node, ScalarNode) and key_node.tag == _STR:
+                if isinstance(key_node, ScalarNode) and key_node.tag == STR_TAG:
                     merged.setdefault(key_node.value, (key_node, value_node))
+
+    @classmethod
+    def top(cls, document: Document, problems: Problems) -> "Fields":
+        """The file's top-level mapping; make it once per document (duplicate keys
+        are reported when a ``Fields`` is made)."""
+        return cls(document.root, document.path, problems)
 
     # -- where things are ------------------------------------------------
     def name(self, key: str) -> str:
@@ -301,8 +151,8 @@ class Fields:
 
     # -- scalars -------------------------------------------------------------
     def _text(self, node: Node, field: str) -> str | None:
-        if not isinstance(node, ScalarNode) or node.tag != _STR:
-            hint = " (put it in quotes if it is meant as text)" if isinstance(node, ScalarNode) and node.tag != _NULL else ""
+        if not isinstance(node, ScalarNode) or node.tag != STR_TAG:
+            hint = " (put it in quotes if it is meant as text)" if isinstance(node, ScalarNode) and node.tag != NULL_TAG else ""
             self.problem_at(line_of(node), field, f"expected text, got {describe(node)}{hint}")
             return None
         if not node.value.strip():
@@ -362,7 +212,7 @@ class Fields:
         if self._missing(key, required):
             return default
         node = self._pairs[key][1]
-        if not isinstance(node, ScalarNode) or node.tag != _STR or node.value not in choices:
+        if not isinstance(node, ScalarNode) or node.tag != STR_TAG or node.value not in choices:
             self.problem(key, f"expected one of {', '.join(choices)}, got {describe(node)}")
             return None
         return node.value
@@ -477,7 +327,7 @@ class Fields:
 
 def _shown(node: Node) -> str:
     if isinstance(node, ScalarNode):
-        return describe(node).split(" (")[0].strip("'") if node.tag != _NULL else "null"
+        return describe(node).split(" (")[0].strip("'") if node.tag != NULL_TAG else "null"
     return "[...]" if isinstance(node, SequenceNode) else "{...}"
 
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import make_training_set as mts  # noqa: E402
-from coach.asr.keyword import CONTEXTS, KeywordClassifier, decide  # noqa: E402
+from coach.asr.keyword import CONTEXTS, KeywordClassifier, KeywordModel, decide  # noqa: E402
 
 REAL_WORDS = {"session": {"stop": "stop", "go": "resume"},
               "yesno": {"yes": "yes", "no": "no", "stop": "stop"},
@@ -221,8 +221,7 @@ def enroll_bench(clf: KeywordClassifier, synth: Path, cache: Path, shots: int = 
     c = float(clf.model.info.get("c", 0.03))
     base = LogisticRegression(C=c, max_iter=1000).fit((x - mean) / scale, y, sample_weight=w)
 
-    def as_model(fitted) -> "KeywordModel":
-        from coach.asr.keyword import KeywordModel
+    def as_model(fitted) -> KeywordModel:
         return KeywordModel(tuple(tk.LABELS[i] for i in fitted.classes_), mean, scale,
                             ((fitted.coef_.T, fitted.intercept_),), clf.model.thresholds, {})
 

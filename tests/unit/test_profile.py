@@ -12,7 +12,8 @@ from coach.errors import UsageError
 from coach.history import History
 from coach.profile import (Profile, advice_scripts, ask_onboarding, flags_from_answers, load_profile, parse_flags,
                            parse_settings, save_answers, save_flags)
-from coach.triage_content import FLAGS, load_triage
+from coach.triage_content import load_triage
+from coach.triage_model import FLAGS
 
 CONTENT = load_triage(Path(__file__).resolve().parents[2] / "content" / "triage.yaml")
 ALL_NO = {q.id: "no" for q in CONTENT.profile_questions}

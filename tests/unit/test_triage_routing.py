@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from coach.triage import Answer, Ask, Outcome, Setup, next_step, walk
-from coach.triage_content import TriageContent, load_triage
+from coach.triage_content import load_triage
+from coach.triage_model import TriageContent
 
 CONTENT_PATH = Path(__file__).resolve().parents[2] / "content" / "triage.yaml"
 

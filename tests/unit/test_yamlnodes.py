@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coach.errors import ContentError
-from coach.yamlnodes import Fields, Problems, display_path, load_document, read_document
+from coach.yamlfile import Problems, display_path, load_document, read_document
+from coach.yamlnodes import Fields
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "doc.yaml") -> Path:
@@ -24,7 +25,7 @@ def write(tmp_path: Path, text: str | bytes, name: str = "doc.yaml") -> Path:
 def fields_of(tmp_path: Path, text: str) -> tuple[Fields, Problems]:
     problems = Problems()
     document = load_document(write(tmp_path, text))
-    return document.fields(problems), problems
+    return Fields.top(document, problems), problems
 
 
 def load_error(path: Path) -> list[str]:
@@ -65,7 +66,7 @@ def test_non_utf8_bytes_name_their_line(tmp_path):
 
 def test_utf8_bom_is_accepted(tmp_path):
     document = load_document(write(tmp_path, "\ufeffa: b\n"))
-    assert document.fields(Problems()).required_str("a") == "b"
+    assert Fields.top(document, Problems()).required_str("a") == "b"
 
 
 def test_missing_file_is_a_line_not_an_exception(tmp_path):
@@ -258,7 +259,7 @@ def test_any_text_gives_a_document_or_content_error(tmp_path, text):
         assert len(error.problems) == 1 and error.problems[0].startswith(f"{path}:")
         return
     problems = Problems()
-    fields = document.fields(problems)
+    fields = Fields.top(document, problems)
     for key in fields.keys():
         fields.required_str(key)
         fields.number_or_range(key, 1, 600, "seconds")
