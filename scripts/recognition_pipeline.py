@@ -1,0 +1,65 @@
+"""Held-out development clips through the whole listening pipeline, as a session hears them.
+
+Each clip is played into the listener exactly as ``coach hear`` plays a file (quiet
+room tone before and after, 100 ms blocks, the endpointer, the default engine:
+PocketSphinx verified by the keyword classifier), so what is measured is the
+decision the coach would act on, with its audio time. Latency is that decision's
+audio time minus the end of the word, taken from the clip's own levels
+(``coach.asr.embedding.speech_span``: the last 10 ms frame louder than the clip's
+background and a tenth of its peak). A clip's background that is louder than the
+room tone counts as speech until the clip ends, as it would in a room whose noise
+starts and stops with the word; the non-urgent figures include that.
+Urgent words (stop) are decided from the endpointer's early candidate; the others
+wait for the hangover.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+import make_training_set as mts
+from coach.asr.embedding import speech_span
+from coach.commands_listen import LEAD_SECONDS, _open, hear_pcm
+
+# context -> development word -> command it must give
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+PIPELINE_WORDS = {"session": {"stop": "stop", "go": "resume"},
+                  "yesno": {"yes": "yes", "no": "no"},
+                  "number": {w: "number" for w in DIGITS}}
+URGENT_WORDS = ("stop",)
+
+
+def word_end_seconds(samples: np.ndarray) -> float:
+    """Where the word ends in the listener's audio time (the clip follows the lead-in)."""
+    return LEAD_SECONDS + speech_span(samples)[1] / mts.RATE_HZ
+
+
+def pipeline_bench(rows: list[dict], engine_name: str = "auto") -> dict[str, list[float]]:
+    """Print recall and decision latency per context; return the latencies (ms) by kind."""
+    engine, parser, sentence = _open(argparse.Namespace(engine=engine_name, content_dir=None))
+    print(f"\n== Whole pipeline (endpointer + {engine.name}), held-out speakers ==\n  {sentence}")
+    latencies: dict[str, list[float]] = {"urgent": [], "other": []}
+    for context, words in PIPELINE_WORDS.items():
+        heard_right = total = 0
+        for row in (r for r in rows if r["word"] in words):
+            samples = mts.read_wav(Path(row["path"]))
+            heard, _, _ = hear_pcm(engine, parser, samples.astype("<i2").tobytes(), context)
+            total += 1
+            value = DIGITS.index(row["word"]) if row["word"] in DIGITS else None
+            if heard is None or heard.command != words[row["word"]] or heard.value != value:
+                continue
+            heard_right += 1
+            kind = "urgent" if row["word"] in URGENT_WORDS else "other"
+            latencies[kind].append(1000.0 * (heard.decided_seconds - word_end_seconds(samples)))
+        print(f"  [{context}] {'/'.join(words) if len(words) < 4 else 'digits'}: "
+              f"heard right {heard_right}/{total}")
+    for kind, target in (("urgent", 300), ("other", 700)):
+        values = np.array(latencies[kind])
+        if len(values):
+            print(f"  decision latency after the end of the word, {kind} words (n={len(values)}): "
+                  f"p50 {np.percentile(values, 50):.0f} ms, p95 {np.percentile(values, 95):.0f} ms, "
+                  f"max {values.max():.0f} ms (target p95 <= {target} ms)")
+    return latencies
