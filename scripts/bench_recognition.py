@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import make_training_set as mts  # noqa: E402
-from coach.asr.keyword import CONTEXTS, KeywordClassifier, KeywordModel, decide  # noqa: E402
-from recognition_pipeline import pipeline_bench  # noqa: E402
+from coach.asr.keyword import CONTEXTS, KeywordClassifier, decide  # noqa: E402
+from enrollment_gain import enroll_bench, enroll_runtime_bench  # noqa: E402
+from recognition_pipeline import pct, pipeline_bench  # noqa: E402
 
 REAL_WORDS = {"session": {"stop": "stop", "go": "resume"},
               "yesno": {"yes": "yes", "no": "no", "stop": "stop"},
@@ -51,10 +51,6 @@ BENCH_SENTENCES = [
 PIPER_SCALES = (0.8, 1.0, 1.25)
 UNSEEN_VARIANTS = ("Alex", "Annie", "Andy", "belinda", "boris", "caleb", "david", "edward",
                    "linda", "max", "paul", "quincy", "robert", "steph", "victor", "zac")
-
-
-def pct(k: int, n: int) -> str:
-    return f"{100.0 * k / n:5.1f}% ({k}/{n})" if n else "   n/a"
 
 
 # ------------------------------------------------------------ real speech
@@ -194,149 +190,6 @@ def pocketsphinx_bench(rows: list[dict]) -> None:
         print(f"  [{context}] " + ", ".join(parts))
         print(f"  [{context}] false accepts: other words {pct(sum(fa_o), len(fa_o))}, "
               f"noise {pct(sum(fa_n), len(fa_n))}")
-
-
-# ------------------------------------------------------------ enrollment
-
-WORD_CONTEXT = {"stop": "session", "go": "session", "yes": "yesno", "no": "yesno",
-                **{w: "number" for w in REAL_WORDS["number"] if w != "stop"}}
-
-
-def enroll_bench(clf: KeywordClassifier, synth: Path, cache: Path, shots: int = 3,
-                 weight: float = 5.0) -> None:
-    """Per held-out speaker: add up to `shots` of their clips per command word to the
-    training set (keeping at least one clip to test) and compare recall on the rest.
-
-    The base model is refitted here exactly as shipped; each speaker's model is a
-    warm-started refit with their clips added (weight `weight`)."""
-    import copy
-    from sklearn.linear_model import LogisticRegression
-    import train_keywords as tk
-    data = tk.dataset(synth, cache, trim=bool(clf.model.info.get("trim", False)))
-    x, y, w = tk.training_arrays(data, lambda r: not r["held_out"])
-    rows, embs = data["dev"]
-    feats = tk.pooled(embs)
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    c = float(clf.model.info.get("c", 0.03))
-    base = LogisticRegression(C=c, max_iter=1000).fit((x - mean) / scale, y, sample_weight=w)
-
-    def as_model(fitted) -> KeywordModel:
-        return KeywordModel(tuple(tk.LABELS[i] for i in fitted.classes_), mean, scale,
-                            ((fitted.coef_.T, fitted.intercept_),), clf.model.thresholds, {})
-
-    before_model = as_model(base)
-    by_speaker = defaultdict(list)
-    for i, r in enumerate(rows):
-        if r["held_out"] and r["speaker"] != "noise":
-            by_speaker[r["speaker"]].append(i)
-    counts = defaultdict(int)
-    speakers = n_enrolled = 0
-    for speaker, idx in sorted(by_speaker.items()):
-        per_word = defaultdict(list)
-        for i in sorted(idx, key=lambda i: rows[i]["path"]):
-            if rows[i]["word"] in WORD_CONTEXT:
-                per_word[rows[i]["word"]].append(i)
-        enrolled, test = [], []
-        for ii in per_word.values():
-            if len(ii) >= 2:
-                k = min(shots, len(ii) - 1)
-                enrolled += ii[:k]; test += ii[k:]
-        if not test:
-            continue
-        speakers += 1; n_enrolled += len(enrolled)
-        others = [i for i in idx if rows[i]["label"] == "other"]
-        adapted = copy.deepcopy(base).set_params(warm_start=True, max_iter=40)
-        adapted.fit(np.concatenate([(x - mean) / scale, (feats[enrolled] - mean) / scale]),
-                    np.concatenate([y, tk.label_ids([rows[i] for i in enrolled])]),
-                    sample_weight=np.concatenate([w, np.full(len(enrolled), weight)]))
-        for m, tag in ((before_model, "before"), (as_model(adapted), "after")):
-            p = m.probabilities(feats[test + others])
-            counts[tag] += sum(decide(m, p[k], WORD_CONTEXT[rows[i]["word"]]).label == rows[i]["label"]
-                               for k, i in enumerate(test))
-            counts[tag + "_fa"] += sum(decide(m, p[len(test) + k], "session").accepted
-                                       for k in range(len(others)))
-        counts["test"] += len(test); counts["others"] += len(others)
-    print(f"\n== Enrollment: up to {shots} clips per command word (stop, go, yes, no, digits; "
-          f"{n_enrolled} clips) from {speakers} held-out speakers, tested on their other clips ==")
-    print(f"  recall on their remaining command clips: before {pct(counts['before'], counts['test'])}, "
-          f"after {pct(counts['after'], counts['test'])}")
-    print(f"  their other words accepted (session context): before "
-          f"{pct(counts['before_fa'], counts['others'])}, after {pct(counts['after_fa'], counts['others'])}")
-
-
-def enroll_runtime_bench(clf: KeywordClassifier, shots: int = 3, pull: float | None = None,
-                         held_out: bool = True, cache: dict | None = None) -> None:
-    """The run-time enrollment path (``KeywordClassifier.adapt``, numpy only): per
-    held-out speaker, enrol up to `shots` clips per command word (keeping at least one
-    to test), then compare recall on their remaining command clips, false accepts
-    on their other words (session context) and on held-out noise, before/after."""
-    from coach.asr.adapt import PULL, adapt_model
-    pull = PULL if pull is None else pull
-    rows = [r for r in mts.dev_manifest() if r["held_out"] == held_out]
-    noise = [r for r in rows if r["speaker"] == "noise"][:200]
-    by_speaker = defaultdict(list)
-    for r in rows:
-        if r["speaker"] != "noise":
-            by_speaker[r["speaker"]].append(r)
-    feats: dict[str, np.ndarray] = {} if cache is None else cache
-
-    def feature(r: dict) -> np.ndarray:
-        if r["path"] not in feats:
-            feats[r["path"]] = clf.features(mts.read_wav(Path(r["path"])).tobytes())
-        return feats[r["path"]]
-
-    noise_x = np.stack([feature(r) for r in noise]) if noise else None
-    counts = defaultdict(int)
-    speakers = n_enrolled = 0
-    t_adapt = 0.0
-    for speaker, srows in sorted(by_speaker.items()):
-        per_word = defaultdict(list)
-        for r in sorted(srows, key=lambda r: r["path"]):
-            if r["word"] in WORD_CONTEXT:
-                per_word[r["word"]].append(r)
-        enrolled, test = [], []
-        for rr in per_word.values():
-            if len(rr) >= 2:
-                k = min(shots, len(rr) - 1)
-                enrolled += rr[:k]; test += rr[k:]
-        if not test:
-            continue
-        speakers += 1; n_enrolled += len(enrolled)
-        others = [r for r in srows if r["label"] == "other"]
-        t0 = time.perf_counter()
-        x_enrolled = np.stack([feature(r) for r in enrolled])
-        adapted = adapt_model(clf.model, x_enrolled, [r["label"] for r in enrolled], pull=pull)
-        t_adapt += time.perf_counter() - t0
-        for m, tag in ((clf.model, "before"), (adapted, "after")):
-            for r in test:
-                ok = decide(m, m.probabilities(feature(r))[0], WORD_CONTEXT[r["word"]]).label == r["label"]
-                counts[tag] += ok
-                counts[f"{tag}:{r['word']}"] += ok
-            for r in others:
-                counts[tag + "_fa"] += decide(m, m.probabilities(feature(r))[0], "session").accepted
-            if noise_x is not None:
-                p = m.probabilities(noise_x)
-                counts[tag + "_noise"] += sum(decide(m, p[k], c).accepted
-                                              for k in range(len(p)) for c in CONTEXTS)
-        for r in test:
-            counts[f"test:{r['word']}"] += 1
-        counts["test"] += len(test); counts["others"] += len(others)
-        counts["noise"] += len(noise) * len(CONTEXTS)
-    print(f"\n== Enrollment at run time (KeywordClassifier.adapt, pull {pull}): up to {shots} clips "
-          f"per command word (stop, go, yes, no, digits; {n_enrolled} clips) from {speakers} "
-          f"{'held-out' if held_out else 'training'} speakers, tested on their other clips ==")
-    print(f"  recall on their remaining command clips: before {pct(counts['before'], counts['test'])}, "
-          f"after {pct(counts['after'], counts['test'])}")
-    for word in WORD_CONTEXT:
-        n = counts[f"test:{word}"]
-        if n:
-            print(f"    {word:>6}: before {pct(counts['before:' + word], n)}, after {pct(counts['after:' + word], n)}")
-    print(f"  their other words accepted (session context): before "
-          f"{pct(counts['before_fa'], counts['others'])}, after {pct(counts['after_fa'], counts['others'])}")
-    print(f"  noise accepted (each speaker's model x {len(noise)} noise clips x every context): before "
-          f"{pct(counts['before_noise'], counts['noise'])}, after {pct(counts['after_noise'], counts['noise'])}")
-    if speakers:
-        print(f"  adaptation time per speaker (embedding its clips included): {1000 * t_adapt / speakers:.0f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:

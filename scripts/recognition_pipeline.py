@@ -32,6 +32,10 @@ PIPELINE_WORDS = {"session": {"stop": "stop", "go": "resume"},
 URGENT_WORDS = ("stop",)
 
 
+def pct(k: int, n: int) -> str:
+    return f"{100.0 * k / n:5.1f}% ({k}/{n})" if n else "   n/a"
+
+
 def word_end_seconds(samples: np.ndarray) -> float:
     """Where the word ends in the listener's audio time (the clip follows the lead-in)."""
     return LEAD_SECONDS + speech_span(samples)[1] / mts.RATE_HZ
