@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import make_training_set as mts  # noqa: E402
 from coach.asr.keyword import CONTEXTS, KeywordClassifier, decide  # noqa: E402
 from enrollment_gain import enroll_bench, enroll_runtime_bench  # noqa: E402
-from recognition_pipeline import pct, pipeline_bench  # noqa: E402
+from recognition_pipeline import pct, pipeline_bench, shaped  # noqa: E402
 
 REAL_WORDS = {"session": {"stop": "stop", "go": "resume"},
               "yesno": {"yes": "yes", "no": "no", "stop": "stop"},
@@ -61,7 +61,7 @@ def real_bench(clf: KeywordClassifier) -> list[dict]:
     for r in rows:
         x = mts.read_wav(Path(r["path"]))
         t0 = time.perf_counter()
-        r["probs"] = clf.model.probabilities(clf.features(x.tobytes()))[0]
+        r["probs"] = clf.model.probabilities(clf.features(shaped(x, clf.model.info).tobytes()))[0]
         decide(clf.model, r["probs"], "session")
         times.append(time.perf_counter() - t0)
         audio_s += len(x) / mts.RATE_HZ
@@ -134,7 +134,7 @@ def synthetic_clips() -> list[tuple[str, str, str, np.ndarray]]:
 
 def synthetic_bench(clf: KeywordClassifier) -> None:
     clips = synthetic_clips()
-    probs = [clf.model.probabilities(clf.features(x.tobytes()))[0] for *_, x in clips]
+    probs = [clf.model.probabilities(clf.features(shaped(x, clf.model.info).tobytes()))[0] for *_, x in clips]
     print(f"\n== Synthetic voices never used in training ({len(clips)} renders: Piper joe at "
           f"{len(PIPER_SCALES)} speeds, espeak-ng named variants) — NOT real speech ==")
     for context, labels in CONTEXTS.items():

@@ -12,7 +12,7 @@ import numpy as np
 
 import make_training_set as mts
 from coach.asr.keyword import CONTEXTS, KeywordClassifier, KeywordModel, decide
-from recognition_pipeline import DIGITS, pct
+from recognition_pipeline import DIGITS, pct, shaped
 
 WORD_CONTEXT = {"stop": "session", "go": "session", "yes": "yesno", "no": "yesno",
                 **{w: "number" for w in DIGITS}}
@@ -44,7 +44,7 @@ def enroll_bench(clf: KeywordClassifier, synth: Path, cache: Path, shots: int = 
     import copy
     from sklearn.linear_model import LogisticRegression
     import train_keywords as tk
-    data = tk.dataset(synth, cache, trim=bool(clf.model.info.get("trim", False)))
+    data = tk.dataset(synth, cache, shape=clf.model.info.get("shape", "trim" if clf.model.info.get("trim") else "clip"))
     x, y, w = tk.training_arrays(data, lambda r: not r["held_out"])
     rows, embs = data["dev"]
     feats = tk.pooled(embs)
@@ -107,7 +107,7 @@ def enroll_runtime_bench(clf: KeywordClassifier, shots: int = 3, pull: float | N
 
     def feature(r: dict) -> np.ndarray:
         if r["path"] not in feats:
-            feats[r["path"]] = clf.features(mts.read_wav(Path(r["path"])).tobytes())
+            feats[r["path"]] = clf.features(shaped(mts.read_wav(Path(r["path"])), clf.model.info).tobytes())
         return feats[r["path"]]
 
     noise_x = np.stack([feature(r) for r in noise]) if noise else None

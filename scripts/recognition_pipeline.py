@@ -22,7 +22,8 @@ import numpy as np
 
 import make_training_set as mts
 from coach.asr.embedding import speech_span
-from coach.commands_listen import LEAD_SECONDS, _open, hear_pcm
+from coach.commands_listen import LEAD_SECONDS, TRAIL_SECONDS, _open, hear_pcm, room_tone
+from coach.endpoint import Endpointer
 
 # context -> development word -> command it must give
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -34,6 +35,27 @@ URGENT_WORDS = ("stop",)
 
 def pct(k: int, n: int) -> str:
     return f"{100.0 * k / n:5.1f}% ({k}/{n})" if n else "   n/a"
+
+
+def heard_segment(x: np.ndarray) -> np.ndarray:
+    """The clip as the listener would cut it: played after quiet room tone, as
+    ``coach hear`` does, through the endpointer; its loudest final segment (the
+    whole clip when no speech is found, as for steady noise)."""
+    endpointer = Endpointer()
+    audio = room_tone(LEAD_SECONDS) + np.asarray(x, dtype="<i2").tobytes() + room_tone(TRAIL_SECONDS, seed=1)
+    finals = [s for s in endpointer.feed(audio, 0.0) + endpointer.flush() if not s.early]
+    if not finals:
+        return x
+    pieces = [np.frombuffer(s.pcm, dtype="<i2").astype(np.int16) for s in finals]
+    return max(pieces, key=lambda p: float(np.sum(p.astype(np.float64) ** 2)))
+
+
+def shaped(samples: np.ndarray, info: dict) -> np.ndarray:
+    """A whole clip cut the way the classifier's training clips were (info["shape"])."""
+    shape = info.get("shape", "trim" if info.get("trim") else "clip")
+    if shape == "segment":
+        return heard_segment(samples)
+    return samples   # "trim" weights trim at run time themselves
 
 
 def word_end_seconds(samples: np.ndarray) -> float:
