@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 
 # ------------------------------------------------------------------ hear
 
-def _open(args: argparse.Namespace) -> tuple[Any, Any, str]:
+def open_recognizer(args: argparse.Namespace) -> tuple[Any, Any, str]:
     """(engine, parser, sentence) loaded once for every file."""
     from coach.asr.select import build_engine, choose_engine
     from coach.commands import CommandParser, default_commands_path, load_commands
@@ -91,7 +91,7 @@ def room_tone(seconds: float, seed: int = 0) -> bytes:
 
 def run_hear(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
-    engine, parser, sentence = _open(args)
+    engine, parser, sentence = open_recognizer(args)
     if not args.files:
         return listen_microphone(engine, parser, args.context, sentence, out, err)
     from coach.audio.wav import read_wav

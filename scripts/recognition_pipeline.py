@@ -6,11 +6,13 @@ PocketSphinx verified by the keyword classifier), so what is measured is the
 decision the coach would act on, with its audio time. Latency is that decision's
 audio time minus the end of the word, taken from the clip's own levels
 (``coach.asr.embedding.speech_span``: the last 10 ms frame louder than the clip's
-background and a tenth of its peak). A clip's background that is louder than the
-room tone counts as speech until the clip ends, as it would in a room whose noise
-starts and stops with the word; the non-urgent figures include that.
-Urgent words (stop) are decided from the endpointer's early candidate; the others
-wait for the hangover.
+background and a tenth of its peak). Urgent words (stop) are decided from the
+endpointer's early candidate; the others from the final segment, which waits for
+quiet or for the level to fall back to the room the word rose from (a clip whose
+background starts with the word can hold it until the clip ends).
+
+``heard_segment`` cuts a clip the same way for training (train_keywords --shape
+segment), and ``shaped`` for the file-level benchmark.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ import numpy as np
 
 import make_training_set as mts
 from coach.asr.embedding import speech_span
-from coach.commands_listen import LEAD_SECONDS, TRAIL_SECONDS, _open, hear_pcm, room_tone
+from coach.commands_listen import LEAD_SECONDS, TRAIL_SECONDS, hear_pcm, open_recognizer, room_tone
 from coach.endpoint import Endpointer
 
-# context -> development word -> command it must give
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+# context -> development word -> command it must give
 PIPELINE_WORDS = {"session": {"stop": "stop", "go": "resume"},
                   "yesno": {"yes": "yes", "no": "no"},
                   "number": {w: "number" for w in DIGITS}}
@@ -65,7 +67,7 @@ def word_end_seconds(samples: np.ndarray) -> float:
 
 def pipeline_bench(rows: list[dict], engine_name: str = "auto") -> dict[str, list[float]]:
     """Print recall and decision latency per context; return the latencies (ms) by kind."""
-    engine, parser, sentence = _open(argparse.Namespace(engine=engine_name, content_dir=None))
+    engine, parser, sentence = open_recognizer(argparse.Namespace(engine=engine_name, content_dir=None))
     print(f"\n== Whole pipeline (endpointer + {engine.name}), held-out speakers ==\n  {sentence}")
     latencies: dict[str, list[float]] = {"urgent": [], "other": []}
     for context, words in PIPELINE_WORDS.items():
