@@ -91,6 +91,13 @@ def kill_streams(rig, kind: str) -> list[str]:
     return ids
 
 
+def _hear_ctrl_c() -> None:
+    """In the child: Ctrl-C back to its default. A suite started in the background
+    (as CI runners and `cmd &` do) ignores SIGINT, and children inherit that, so
+    the Ctrl-C test would test nothing but the launcher."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Session:
     """`coach run` on the rig, its event log read as it grows."""
 
@@ -106,6 +113,7 @@ class Session:
             [sys.executable, "-m", "coach", "run", ROUTINE, "--baseline", "0",
              "--events", str(self.events_path), *extra],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=_hear_ctrl_c,
         )
         self.stdout = ""
         self.stderr = ""
