@@ -8,8 +8,8 @@ audio time minus the end of the word, taken from the clip's own levels
 (``coach.asr.embedding.speech_span``: the last 10 ms frame louder than the clip's
 background and a tenth of its peak). Urgent words (stop) are decided from the
 endpointer's early candidate; the others from the final segment, which waits for
-quiet or for the level to fall back to the room the word rose from (a clip whose
-background starts with the word can hold it until the clip ends).
+quiet (a clip whose background is louder than the room tone holds it until the
+clip ends).
 
 ``heard_segment`` cuts a clip the same way for training (train_keywords --shape
 segment), and ``shaped`` for the file-level benchmark.
