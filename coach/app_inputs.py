@@ -37,7 +37,7 @@ def open_inputs(settings: Settings, a: Adapters, stack: ExitStack) -> None:
     clock = a.clock
     keyboard = settings.input == "keyboard"
     if settings.mic_path is not None:
-        _open_mic(settings, a)
+        _open_mic(settings, a, stack)
     elif settings.clock == "real" and (settings.input == "voice" or settings.input_auto):
         keys_possible = keyboard or sys.stdin.isatty()
         heard_by_voice = _open_live_mic(settings, a, stack, keys_possible)
@@ -54,7 +54,7 @@ def check_inputs(settings: Settings) -> None:
         raise UsageError("echo-without-mic", "--echo-db mixes the coach's voice into a --mic file; give --mic too")
 
 
-def _open_listener(settings: Settings, a: Adapters) -> Any:
+def _open_listener(settings: Settings, a: Adapters, stack: ExitStack) -> Any:
     """The recognizer through ``coach.listener.open_listener``, announced by name;
     None (with a note) when there is none. ModelError goes to the caller."""
     open_listener = seam("coach.listener", "open_listener")
@@ -65,7 +65,14 @@ def _open_listener(settings: Settings, a: Adapters) -> Any:
     name, reason = engine_in_use(settings, listener)
     a.spoken.append(f"Listening with {name}.")
     a.notes.append(f"listening with {name}. {reason}".strip())
-    return listener
+    if settings.debug_recording is None:
+        return listener
+    from coach.debug_recording import RecordingListener
+
+    recording = RecordingListener(listener, settings.debug_recording)
+    stack.callback(recording.close)
+    a.notes.append(f"recording the microphone for debugging in {settings.debug_recording}")
+    return recording
 
 
 def engine_in_use(settings: Settings, listener: Any) -> tuple[str, str]:
@@ -85,7 +92,7 @@ def engine_in_use(settings: Settings, listener: Any) -> tuple[str, str]:
     return name, reason
 
 
-def _open_mic(settings: Settings, a: Adapters) -> None:
+def _open_mic(settings: Settings, a: Adapters, stack: ExitStack) -> None:
     from coach.audio.filesource import WavSource
 
     assert isinstance(a.clock, VirtualClock)
@@ -98,7 +105,7 @@ def _open_mic(settings: Settings, a: Adapters) -> None:
         source = EchoSource(source, a.sink, settings.echo_db, settings.echo_delay_ms)
     a.source = source
     try:
-        a.listener = _open_listener(settings, a)
+        a.listener = _open_listener(settings, a, stack)
     except ModelError as error:
         a.notes.append(f"no recognizer ({error.message}): the microphone file is read but not understood")
 
@@ -129,7 +136,7 @@ def _open_live_mic(settings: Settings, a: Adapters, stack: ExitStack, keys_possi
         return False
     stack.callback(source.close)
     try:
-        a.listener = _open_listener(settings, a)
+        a.listener = _open_listener(settings, a, stack)
     except ModelError as error:
         a.notes.append(f"no recognizer ({error.message}): {then}")
         a.spoken.append(NO_RECOGNIZER_KEYS_TEXT if keys_possible else NO_RECOGNIZER_TEXT)

@@ -52,6 +52,9 @@ def register(subparsers: Any) -> None:
                    help="your pain now, from 0 to 10: recorded instead of asked before the session")
     p.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx", "keyword"),
                    help="speech recognizer (default auto: Vosk when its model is installed, else PocketSphinx)")
+    p.add_argument("--debug-recording", metavar="DIR",
+                   help="store the microphone as the recognizer hears it, and what the coach played, in DIR "
+                        "(to replay with scripts/replay_listening.py; nothing is stored without this)")
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser("validate", help="check the content files")

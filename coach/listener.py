@@ -111,7 +111,7 @@ class Listener:
             self.reference.forget_before(self._mic_start - round(self.guard.max_delay_seconds * SAMPLE_RATE_HZ))
         return out
 
-    def _explained(self, segment: Segment) -> float:
+    def explained(self, segment: Segment) -> float:
         """Fraction of the segment (after echo removal) that the playback still
         explains: high means leftover coach voice, low means someone else spoke."""
         residual = np.frombuffer(segment.pcm, dtype="<i2").astype(np.float64)
@@ -119,7 +119,7 @@ class Listener:
 
     # ------------------------------------------------------------ decisions
 
-    def _guarded(self, segment: Segment) -> bool:
+    def guarded(self, segment: Segment) -> bool:
         tail = self.guard.tail_seconds
         if segment.start_seconds < self._speaking_until + tail:
             return True
@@ -133,7 +133,7 @@ class Listener:
             if not segment.early:
                 self._decided_start = None
             return []           # already acted on this speech from its early candidate
-        guarded = self._guarded(segment)
+        guarded = self.guarded(segment)
         urgent_only = guarded or segment.early
         # The engine always gets the whole context: a grammar of only the urgent
         # phrases would turn any sound into "stop". Urgency filters the result.
@@ -160,7 +160,7 @@ class Listener:
                 strict = float(getattr(self.engine, "strict_min", 0.0))
             if hyp.confidence < strict:
                 return None
-            explained = self._explained(segment)
+            explained = self.explained(segment)
             limit = self.guard.echo_explained
             start = round(segment.start_seconds * SAMPLE_RATE_HZ)
             end = round(segment.end_seconds * SAMPLE_RATE_HZ)

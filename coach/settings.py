@@ -43,6 +43,7 @@ class Settings:
     rate_wpm: int | None = None
     baseline_rating: int | None = None   # the pain rating before the session, given instead of asked
     engine: str | None = None        # recognizer: auto | vosk | pocketsphinx | keyword (None: $COACH_ENGINE, else auto)
+    debug_recording: Path | None = None  # store what the listener hears there (only when asked)
 
 
 def default_data_dir(env: Mapping[str, str] = os.environ) -> Path:
@@ -114,6 +115,7 @@ def settings_from_args(args: Any, env: Mapping[str, str] = os.environ, stdin_is_
         echo_db=getattr(args, "echo_db", None),
         echo_delay_ms=float(getattr(args, "echo_delay_ms", None) or 40.0),
         engine=getattr(args, "engine", None),
+        debug_recording=Path(args.debug_recording) if getattr(args, "debug_recording", None) else None,
         voice=getattr(args, "voice", None),
         voice_id=getattr(args, "voice_id", None),
         rate_wpm=getattr(args, "rate", None),

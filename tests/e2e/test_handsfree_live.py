@@ -311,7 +311,8 @@ def test_own_voice_looped_back_never_triggers(rig, watch, tmp_path) -> None:
             if len(fields) > 2 and fields[2] == module:
                 rig.pactl("set-sink-input-volume", fields[0], "80%")      # about -6 dB (cubic volume)
         mic = SpeakerWatch(rig, device="user_mouth.monitor")
-        session = LiveSession(rig, tmp_path, routine())
+        recording = tmp_path / "recording"          # to replay a failure: scripts/replay_listening.py
+        session = LiveSession(rig, tmp_path, routine(), "--debug-recording", str(recording))
         try:
             session.wait_for(lambda ev: eventlog.end_reason(ev), timeout=float(os.environ.get("COACH_E2E_LOOP_SECONDS", "90")))
         finally:
@@ -324,4 +325,4 @@ def test_own_voice_looped_back_never_triggers(rig, watch, tmp_path) -> None:
     assert eventlog.first(events, "session-started"), session.diagnostics()
     assert len(eventlog.of_type(events, "cue-started")) >= 3
     assert watch.last_loud() is not None, "the coach was never heard on its sink"
-    assert eventlog.commands_heard(events) == []
+    assert eventlog.commands_heard(events) == [], f"the coach heard itself; replay {recording}"

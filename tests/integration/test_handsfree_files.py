@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,7 @@ class Run:
     speaker: np.ndarray
     returncode: int
     stderr: str
+    folder: Path | None = None
 
 
 def fresh_data_dir(folder: Path) -> Path:
@@ -127,7 +129,7 @@ def run_session(folder: Path, mic: np.ndarray, *extra: str, name: str = "run") -
     if "no recognizer" in done.stderr:
         pytest.skip(f"the session runs without a recognizer: {done.stderr.strip().splitlines()[-1]}")
     speaker = micmix.read_wav(out_path) if out_path.exists() else np.zeros(0, np.int16)
-    return Run(eventlog.read_events(events_path), speaker, done.returncode, done.stderr)
+    return Run(eventlog.read_events(events_path), speaker, done.returncode, done.stderr, folder)
 
 
 def audio_start(event: dict) -> float | None:
@@ -425,6 +427,34 @@ def test_the_same_recording_gives_the_same_events(quiet_run, tmp_path) -> None:
     assert eventlog.command_names(first.events), "nothing was heard, so nothing was compared"
     assert eventlog.without_wall_time(first.events) == eventlog.without_wall_time(second.events)
     assert np.array_equal(first.speaker, second.speaker)
+
+
+def test_a_debug_recording_replays_to_the_decision_taken_in_the_session(quiet_run, tmp_path) -> None:
+    """What the listener was given, stored only on request, gives the same decision offline."""
+    require_dev_set()
+    cue, cue_end = spoken_cue(quiet_run, after_seconds=15.0)
+    clip = recognised_clip("stop", "session", "stop")
+    word_start, word_end = micmix.speech_bounds(clip)
+    place = float(cue["t"]) + 0.6 - word_start
+    mic = micmix.compose_mic_samples(place + 1.0 + SILENT_TAIL_SECONDS, [(place, clip.path, 0.0)])
+    folder = tmp_path / "recording"
+    run = run_session(tmp_path, mic, "--echo-db", "-6", "--debug-recording", str(folder))
+    heard = eventlog.first(run.events, "command-heard", command="stop")
+    assert heard is not None, f"stop not heard; commands: {eventlog.commands_heard(run.events)}"
+
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "replay_listening.py"), str(folder)],
+                          cwd=REPO, env=coach_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS)
+    assert done.returncode == 0, done.stderr[-800:]
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("1 command(s): stop at "), done.stdout[-800:]
+    assert abs(float(last.split(" at ")[1].split()[0]) - audio_start(heard)) <= 0.01
+    assert "guarded=True" in done.stdout, "the stop was said over the coach's voice"
+    with wave.open(str(folder / "microphone.wav")) as recorded:
+        assert recorded.getnframes() >= round(float(heard["t"]) * RATE) - RATE // 10
+    assert not list((tmp_path / "run-state").rglob("*.wav")), "the session stored audio in its data folder"
+    assert quiet_run.folder is not None
+    unasked = [p.name for p in quiet_run.folder.rglob("*") if p.suffix in (".wav", ".jsonl")]
+    assert sorted(unasked) == ["quiet-events.jsonl", "quiet-mic.wav", "quiet-out.wav"], "stored without being asked"
 
 
 # ------------------------------------------------------------------ the coach hears itself

@@ -167,7 +167,7 @@ def test_a_word_partly_like_the_coach_voice_needs_a_sure_engine_while_speaking()
                             guard=GuardConfig(min_correlation=1.1))
         listener.note_playback("Stand tall next to a wall.", pcm(cue), 0.5)
         explained: list[float] = []
-        listener.observer = lambda s, h, d: explained.append(listener._explained(s))  # noqa: B023
+        listener.observer = lambda s, h, d: explained.append(listener.explained(s))  # noqa: B023
         heard[confidence] = listen(listener, samples, lambda t: 0.5 <= t < 2.5)
         assert explained and all(0.1 <= e < 0.5 for e in explained), explained
     assert heard[0.85] == [] and [h.command for h in heard[0.97]] == ["stop"]
