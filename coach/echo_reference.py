@@ -23,6 +23,9 @@ class GuardConfig:
     #                                     (None: the engine's ``strict_min``)
     echo_explained: float = 0.5         # reject a segment whose energy is mostly playback
     echo_explained_cue_word: float = 0.25   # ... lower bar when the word is in the cue text
+    echo_removed_db: float = -12.0      # reject a segment the echo canceller took down this far:
+    #                                     what is left of it is the coach's voice (a person
+    #                                     talking over the coach stays within a few dB)
     echo_uncertain: float = 0.1         # partly explained by playback: the guard is unsure ...
     uncertain_min_confidence: float = 0.9   # ... so only a sure word counts
     max_delay_seconds: float = 0.6      # speaker → microphone latency searched (live

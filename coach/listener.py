@@ -7,8 +7,9 @@ voice is known exactly (``note_playback``, cut short by ``note_cancel``): an ech
 canceller estimates its delay and gain in the microphone, trusts them only once
 they hold over several windows, and subtracts the echo only where that lowers the
 energy, so a wrong estimate can never put the coach's voice into the microphone.
-A segment mostly explained by the playback is rejected, one partly explained by
-it needs a sure engine. Every decision is in audio time.
+A segment mostly explained by the playback is rejected, and so is one the
+canceller took far down; one partly explained by it needs a sure engine. Every
+decision is in audio time.
 """
 
 from __future__ import annotations
@@ -117,6 +118,18 @@ class Listener:
         residual = np.frombuffer(segment.pcm, dtype="<i2").astype(np.float64)
         return self.reference.correlate(residual, round(segment.start_seconds * SAMPLE_RATE_HZ))[1]
 
+    def echo_removed_db(self, segment: Segment) -> float:
+        """How far echo removal brought the segment's energy down (0 dB: nothing
+        removed). Far down means the microphone heard mostly the coach, however
+        little of the residue still correlates with what it played."""
+        residual = np.frombuffer(segment.pcm, dtype="<i2").astype(np.float64)
+        lo = round(segment.start_seconds * SAMPLE_RATE_HZ) - self._mic_start
+        raw = self._mic[max(lo, 0):lo + len(residual)]
+        if lo < 0 or len(raw) < len(residual):
+            return 0.0          # no longer kept: decide on the other measures
+        before = float(raw @ raw)
+        return 10.0 * float(np.log10(max(float(residual @ residual), 1.0) / before)) if before > 0.0 else 0.0
+
     # ------------------------------------------------------------ decisions
 
     def guarded(self, segment: Segment) -> bool:
@@ -167,7 +180,7 @@ class Listener:
             tail = round(self.guard.tail_seconds * SAMPLE_RATE_HZ)
             if any(_contains(cue, heard.text) for cue in self.reference.cue_texts(start, end, tail)):
                 limit = self.guard.echo_explained_cue_word
-            if explained >= limit:
+            if explained >= limit or self.echo_removed_db(segment) <= self.guard.echo_removed_db:
                 return None
             if explained >= self.guard.echo_uncertain and hyp.confidence < self.guard.uncertain_min_confidence:
                 return None

@@ -189,3 +189,22 @@ def test_an_echo_path_that_drifted_a_little_over_a_pause_is_taken_up_at_once() -
         if start >= 3.5 and found_at is None and listener.reference.delay_samples == round(0.0425 * RATE):
             found_at = start
     assert found_at is not None and found_at < 3.5 + 2 * GuardConfig().estimate_every_seconds, found_at
+
+
+def test_what_the_canceller_leaves_of_the_coach_voice_is_still_the_coach() -> None:
+    """A live path adds a little distortion no canceller follows: after echo removal
+    the residue no longer correlates with what was played, but it is 20 dB under
+    what came in, so a sure "stop" in it is still the coach's own voice."""
+    gap = np.zeros(round(0.8 * RATE))
+    cue = np.concatenate([part for seed in range(11, 16) for part in (speechlike(0.5, seed=seed), gap)])
+    start, echo = coach_echo(cue, 0.5)
+    distortion = echo * np.random.default_rng(12).standard_normal(len(echo)) * 0.1
+    samples = mic(8.0, [(start, echo + distortion)])
+    heard = {}
+    for removed_db in (GuardConfig().echo_removed_db, -100.0):
+        listener = Listener(Echoing(confidence=0.97, strict_min=0.7), PARSER,
+                            guard=GuardConfig(echo_removed_db=removed_db))
+        listener.note_playback("Stand tall next to a wall.", pcm(cue), 0.5)
+        heard[removed_db] = listen(listener, samples, lambda t: 0.5 <= t < 7.0)
+    assert heard[GuardConfig().echo_removed_db] == []
+    assert {h.command for h in heard[-100.0]} == {"stop"}, "the residue alone did not look like a person"
