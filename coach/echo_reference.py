@@ -30,6 +30,8 @@ class GuardConfig:
     uncertain_min_confidence: float = 0.9   # ... so only a sure word counts
     max_delay_seconds: float = 0.6      # speaker → microphone latency searched (live
     #                                     output + input buffers can exceed 0.25 s)
+    follow_seconds: float = 0.001       # the canceller follows path jumps this large at once
+    #                                     (live, each playback's delay differs by a few samples)
     estimate_every_seconds: float = 0.25
     estimate_window_seconds: float = 0.5
     min_correlation: float = 0.3        # only update delay/gain when the echo dominates
@@ -113,6 +115,15 @@ class EchoReference:
         if self.delay_samples is None:
             return np.zeros(count)
         return self.gain * self.played(start_sample - self.delay_samples, count)
+
+    def echoes(self, start_sample: int, count: int, spread: int) -> np.ndarray:
+        """The echo at every delay up to ``spread`` samples either side of the one in
+        use (one row each), so the canceller can follow the small jump of the path
+        that each new playback brings on a live device."""
+        if self.delay_samples is None:
+            return np.zeros((1, count))
+        wide = self.gain * self.played(start_sample - self.delay_samples - spread, count + 2 * spread)
+        return np.stack([wide[k:k + count] for k in range(2 * spread + 1)])
 
     def correlate(self, mic: np.ndarray, start_sample: int) -> tuple[int, float, float]:
         """(delay samples, squared normalised correlation, gain) of the best single

@@ -97,8 +97,9 @@ class Listener:
         done = 0
         while done < len(mic):
             piece_end = min(len(mic), max(done + 1, self._next_estimate - start))
-            out[done:piece_end] = _subtract(mic[done:piece_end], self.reference.echo(start + done, piece_end - done),
-                                            start + done)
+            spread = round(self.guard.follow_seconds * SAMPLE_RATE_HZ)
+            out[done:piece_end] = _subtract(mic[done:piece_end],
+                                            self.reference.echoes(start + done, piece_end - done, spread), start + done)
             done = piece_end
             if start + done >= self._next_estimate:
                 lo = self._next_estimate - window - self._mic_start
@@ -209,21 +210,23 @@ def open_listener(settings: Any, clock: Any = None, engine: str | None = None) -
     return listener
 
 
-def _subtract(mic: np.ndarray, echo: np.ndarray, start_sample: int,
+def _subtract(mic: np.ndarray, echoes: np.ndarray, start_sample: int,
               frame: int = SAMPLE_RATE_HZ // 100) -> np.ndarray:
-    """``mic - echo`` frame by frame (10 ms frames on the session's sample grid), but
-    only where that lowers the energy: a wrong estimate must never add the coach's
-    voice to the microphone."""
-    if not echo.any():
+    """``mic`` minus the best of ``echoes`` (one row per nearby delay) frame by frame
+    (10 ms frames on the session's sample grid), but only where that lowers the
+    energy: a wrong estimate must never add the coach's voice to the microphone."""
+    if not echoes.any():
         return mic
+    starts = np.array([0, *range(frame - start_sample % frame, len(mic), frame)])
+    starts = starts[starts < len(mic)]
+    residuals = mic[None, :] - echoes
+    energy = np.add.reduceat(residuals ** 2, starts, axis=1)
+    best = np.argmin(energy, axis=0)
+    lowers = energy[best, np.arange(len(starts))] < np.add.reduceat(mic ** 2, starts)
     out = mic.copy()
-    edges = [0, *range(frame - start_sample % frame, len(mic), frame), len(mic)]
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        if hi <= lo:
-            continue
-        residual = mic[lo:hi] - echo[lo:hi]
-        if residual @ residual < mic[lo:hi] @ mic[lo:hi]:
-            out[lo:hi] = residual
+    for index, (lo, hi) in enumerate(zip(starts, [*starts[1:], len(mic)])):
+        if lowers[index]:
+            out[lo:hi] = residuals[best[index], lo:hi]
     return out
 
 

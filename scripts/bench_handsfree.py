@@ -12,6 +12,7 @@ Live rig (PulseAudio null sinks, when installed): CPU share of one core used by 
 coach process while it runs a routine, and its peak memory (VmHWM).
 
     .venv/bin/python scripts/bench_handsfree.py [--trials 24] [--seed 7] [--no-live] [--trial-echo-db -12]
+        [--keep DIR [--record]]
 
 Each trial prints its latency and end_gap_ms: where the listener put the end of the
 words, after the word's end (a gap here is endpointing, the rest is the decision).
@@ -155,12 +156,14 @@ def make_trials(count: int, seed: int, span: tuple[float, float], speech: list[t
 
 
 def run_trial(folder: Path, routine: str, trial: Trial, samples: np.ndarray, index: int,
-              echo_db: float | None = None) -> TrialResult:
+              echo_db: float | None = None, record: bool = False) -> TrialResult:
     """One inserted word; with ``echo_db`` the coach's own voice is mixed into the
-    microphone too (40 ms delay), as a loudspeaker in the room would."""
+    microphone too (40 ms delay), as a loudspeaker in the room would. ``record``
+    keeps a debug recording of the trial (``trialN-recording``) to replay."""
     mic = micmix.compose_mic_samples(trial.place_seconds + 4.0, [(trial.place_seconds, samples, 0.0)])
     echo = ("--echo-db", str(echo_db), "--echo-delay-ms", "40") if echo_db is not None else ()
-    run = run_file_session(folder, routine, mic, *echo, name=f"trial{index}")
+    recording = ("--debug-recording", str(folder / f"trial{index}-recording")) if record else ()
+    run = run_file_session(folder, routine, mic, *echo, *recording, name=f"trial{index}")
     heard = [e for e in eventlog.of_type(run.events, "command-heard") if float(e["t"]) >= trial.place_seconds]
     hit = next((e for e in heard if e.get("command") == trial.word
                 and float(e["t"]) <= trial.word_end_seconds + HEARD_WITHIN_SECONDS), None)
@@ -269,6 +272,8 @@ def main() -> int:
     parser.add_argument("--trial-echo-db", type=float, metavar="DB",
                         help="also mix the coach's voice into the trials' microphone at this gain")
     parser.add_argument("--keep", help="keep the runs' files in this folder")
+    parser.add_argument("--record", action="store_true",
+                        help="with --keep: a debug recording of every trial, for scripts/replay_listening.py")
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:
         print("bench: espeak-ng is required", file=sys.stderr)
@@ -304,7 +309,7 @@ def main() -> int:
 
     results = []
     for index, (trial, samples) in enumerate(make_trials(args.trials, args.seed, span, speech)):
-        result = run_trial(folder, args.routine, trial, samples, index, args.trial_echo_db)
+        result = run_trial(folder, args.routine, trial, samples, index, args.trial_echo_db, args.record)
         results.append(result)
         print(json.dumps({"word": trial.word, "source": trial.source, "at": trial.place_seconds,
                           "during_speech": trial.during_speech, "heard": result.heard,
