@@ -39,8 +39,19 @@ class EndpointConfig:
     early_pedestal_seconds: float = 0.10
     early_range_db: float = 12.0
     early_smooth_frames: int = 3
+    # The final segment also ends final_word_end_seconds after the level fell back
+    # to that room (the rebound test alone: a weak consonant far under the peak
+    # still belongs to the word; the wait is longer than the candidate's, as a
+    # word's soft start can pass for the room and its closing consonants for a
+    # return to it), so a background that outlasts the word no longer holds
+    # non-urgent commands; the floor then rises to just under that background, so
+    # it opens no new speech.
+    final_on_word_end: bool = True
+    final_word_end_seconds: float = 0.30
     preroll_seconds: float = 0.15   # kept before the onset (weak consonants)
-    tail_seconds: float = 0.05      # kept after the last loud frame
+    tail_seconds: float = 0.15      # kept after the last loud frame: as much as before the
+    #                                 onset, so the classifier sees the word centred (measured:
+    #                                 0.05 s lost a fifth of "it hurts", "ouch" ... in unseen voices)
     min_speech_seconds: float = 0.10
     max_speech_seconds: float = 3.0
     floor_rise_per_frame: float = 0.01   # slow: a voice must not raise the floor
@@ -97,6 +108,7 @@ class Endpointer:
         self._speech_start: int | None = None       # frame index of the first kept frame
         self._last_loud: int = -1
         self._last_strong: int = -1                 # last frame that keeps the urgent candidate waiting
+        self._last_over_room: int = -1              # ... and the final segment (see final_on_word_end)
         self._word = _WordEnd(self.config)
         self._loud_count = 0
         self._early_sent = False
@@ -155,6 +167,7 @@ class Endpointer:
                 self._history = self._history[-(preroll + 1):]
                 self._last_loud = index
                 self._last_strong = index
+                self._last_over_room = index
                 self._loud_count = 1
                 self._early_sent = False
                 self._levels = [level_db]
@@ -172,13 +185,19 @@ class Endpointer:
             if strong:
                 self._last_strong = index
                 self._early_sent = False
+            if self._word.over_room:
+                self._last_over_room = index
         else:
             self._track_floor(level_db)
         silent = index - self._last_loud
-        if silent >= self._frames(cfg.hangover_seconds):
+        word_over = cfg.final_on_word_end and index - self._last_over_room >= self._frames(cfg.final_word_end_seconds)
+        if silent >= self._frames(cfg.hangover_seconds) or word_over:
             segment = self._close(index + 1, final=True)
             if segment:
                 out.append(segment)
+            if word_over:
+                recent = self._levels[-self._frames(cfg.final_word_end_seconds):]
+                self._floor_db = max(self._floor_db, float(np.max(recent)) - cfg.onset_db + 1.0)
         elif index - self._last_strong >= self._frames(cfg.early_seconds) and not self._early_sent:
             self._early_sent = True
             segment = self._close(index + 1, final=False)
@@ -231,6 +250,7 @@ class _WordEnd:
         self._quietest: list[float] = []     # quietest smoothed level up to each frame
         self._peak_db = -np.inf
         self._peak_index = 0
+        self.over_room = True       # the last frame was above the room the word rose from
 
     def strong(self, level_db: float) -> bool:
         cfg = self.config
@@ -239,11 +259,12 @@ class _WordEnd:
         self._quietest.append(min(level, self._quietest[-1]) if self._quietest else level)
         if level_db > self._peak_db:
             self._peak_db, self._peak_index = level_db, len(self._quietest) - 1
+        room = self._room_db()
+        self.over_room = not (room is not None and cfg.early_rebound_db is not None
+                              and self._peak_db - room >= cfg.early_range_db and level <= room + cfg.early_rebound_db)
         if cfg.early_drop_db is not None and level <= self._peak_db - cfg.early_drop_db:
             return False
-        room = self._room_db()
-        return not (room is not None and cfg.early_rebound_db is not None
-                    and self._peak_db - room >= cfg.early_range_db and level <= room + cfg.early_rebound_db)
+        return self.over_room
 
     def _room_db(self) -> float | None:
         """The quietest sound of the segment well before its loudest frame: the room

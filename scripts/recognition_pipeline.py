@@ -8,8 +8,8 @@ audio time minus the end of the word, taken from the clip's own levels
 (``coach.asr.embedding.speech_span``: the last 10 ms frame louder than the clip's
 background and a tenth of its peak). Urgent words (stop) are decided from the
 endpointer's early candidate; the others from the final segment, which waits for
-quiet (a clip whose background is louder than the room tone holds it until the
-clip ends).
+quiet or for the level to fall back to the room the word rose from (a clip whose
+background starts with the word can hold it until the clip ends).
 
 ``heard_segment`` cuts a clip the same way for training (train_keywords --shape
 segment), and ``shaped`` for the file-level benchmark.
@@ -39,16 +39,21 @@ def pct(k: int, n: int) -> str:
     return f"{100.0 * k / n:5.1f}% ({k}/{n})" if n else "   n/a"
 
 
-def heard_segment(x: np.ndarray) -> np.ndarray:
+def heard_segments(x: np.ndarray) -> list[np.ndarray]:
     """The clip as the listener would cut it: played after quiet room tone, as
-    ``coach hear`` does, through the endpointer; its loudest final segment (the
-    whole clip when no speech is found, as for steady noise)."""
+    ``coach hear`` does, through the endpointer; its final segments in order."""
     endpointer = Endpointer()
     audio = room_tone(LEAD_SECONDS) + np.asarray(x, dtype="<i2").tobytes() + room_tone(TRAIL_SECONDS, seed=1)
     finals = [s for s in endpointer.feed(audio, 0.0) + endpointer.flush() if not s.early]
-    if not finals:
+    return [np.frombuffer(s.pcm, dtype="<i2").astype(np.int16) for s in finals]
+
+
+def heard_segment(x: np.ndarray) -> np.ndarray:
+    """The loudest of ``heard_segments`` (the whole clip when no speech is found, as
+    for steady noise)."""
+    pieces = heard_segments(x)
+    if not pieces:
         return x
-    pieces = [np.frombuffer(s.pcm, dtype="<i2").astype(np.int16) for s in finals]
     return max(pieces, key=lambda p: float(np.sum(p.astype(np.float64) ** 2)))
 
 

@@ -174,9 +174,28 @@ def test_urgent_candidate_follows_the_word_not_the_noise_that_came_with_it(noise
     assert early, "no urgent candidate"
     assert early[0].decided_seconds == pytest.approx(1.5 + config.early_seconds, abs=0.04)
     assert early[0].end_seconds >= 1.5
-    # the final segment still waits for the real quiet: only the urgent lane is faster
+    # the final segment ends soon after the word, and the noise it leaves behind
+    # opens no new speech
     final = finals(segments)
+    assert len(final) == 1
+    assert final[0].decided_seconds == pytest.approx(1.5 + config.final_word_end_seconds, abs=0.05)
+    assert len(segments) == 2
+
+
+def test_without_final_word_end_the_final_segment_waits_for_the_quiet() -> None:
+    config = EndpointConfig(final_on_word_end=False)
+    final = finals(run(pedestal(4.0, (1.0, 2.6), -42.0, (1.2, 1.5)), config=config))
     assert final and final[0].decided_seconds >= 2.6
+
+
+def test_a_two_word_phrase_in_noise_stays_one_final_segment() -> None:
+    # "not ... sure" with a 120 ms pause, in room noise that outlasts both words
+    samples = pedestal(4.0, (1.0, 2.8), -42.0, (1.2, 1.45)).astype(np.float64)
+    samples += pedestal(4.0, (0.0, 0.0), -42.0, (1.57, 1.9), seed=6)
+    segments = finals(run(np.clip(samples, -32768, 32767).astype("<i2")))
+    assert len(segments) == 1
+    assert segments[0].start_seconds <= 1.2 and segments[0].end_seconds >= 1.9
+    assert segments[0].decided_seconds == pytest.approx(1.9 + EndpointConfig().final_word_end_seconds, abs=0.05)
 
 
 def test_without_the_relative_tests_the_candidate_waits_for_the_noise_to_stop() -> None:
