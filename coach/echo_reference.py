@@ -111,11 +111,6 @@ class EchoReference:
                 out[lo - start_sample:hi - start_sample] += p.samples[lo - p.start_sample:hi - p.start_sample]
         return out
 
-    def echo(self, start_sample: int, count: int) -> np.ndarray:
-        if self.delay_samples is None:
-            return np.zeros(count)
-        return self.gain * self.played(start_sample - self.delay_samples, count)
-
     def echoes(self, start_sample: int, count: int, spread: int) -> np.ndarray:
         """The echo at every delay up to ``spread`` samples either side of the one in
         use (one row each), so the canceller can follow the small jump of the path

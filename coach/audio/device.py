@@ -141,7 +141,7 @@ class DeviceSink:
         self._flush_on_cancel = flush_on_cancel
         self._lock = threading.Lock()
         self._pending = bytearray()
-        self._audible_until = 0.0                  # stream time the last sound ends at the DAC
+        self._audible_until = 0.0                  # clock time the last sound ends at the converter
         self._sounding = False
         self.onset_stream_seconds = 0.0            # DAC time of the latest sound's first sample
         self._queued_frames = 0                    # frames ever queued (cancelled ones count as played)
@@ -173,27 +173,33 @@ class DeviceSink:
         with self._lock:
             chunk = bytes(self._pending[:wanted])
             del self._pending[:wanted]
-            self._note_onsets(len(chunk) // SAMPLE_WIDTH_BYTES, time_info)
+            block_onset = self._now() + self._ahead_seconds(time_info)
+            self._note_onsets(len(chunk) // SAMPLE_WIDTH_BYTES, block_onset)
         outdata[: len(chunk)] = chunk
         if len(chunk) < wanted:
             outdata[len(chunk) :] = b"\x00" * (wanted - len(chunk))
         if chunk:
             if not self._sounding:
                 self.onset_stream_seconds = float(time_info.outputBufferDacTime)
-            sounding = len(chunk) / SAMPLE_WIDTH_BYTES / self.device_rate_hz
-            self._audible_until = time_info.outputBufferDacTime + sounding
+            # sound plays out no faster than real time, however fast a host pulls
+            # blocks (some fill a large buffer at once after a restart)
+            start = max(self._audible_until, block_onset)
+            self._audible_until = start + len(chunk) / SAMPLE_WIDTH_BYTES / self.device_rate_hz
         self._sounding = len(chunk) == wanted
 
-    def _note_onsets(self, frames: int, time_info: Any) -> None:
+    def _ahead_seconds(self, time_info: Any) -> float:
+        """How long until this block reaches the converter. Hosts without timing, and
+        some right after a restart, report times that do not fit: then the stream's
+        latency."""
+        ahead = float(time_info.outputBufferDacTime) - float(time_info.currentTime)
+        return ahead if 0.0 <= ahead < 2.0 else float(self._stream.latency)
+
+    def _note_onsets(self, frames: int, block_onset: float) -> None:
         """Clock times of the marks in this block (called with the lock held)."""
         first = self._played_frames
         self._played_frames += frames
         if not self._marks or self._marks[0] >= self._played_frames:
             return
-        ahead = float(time_info.outputBufferDacTime) - float(time_info.currentTime)
-        if not 0.0 <= ahead < 2.0:                  # a host without timing: the stream's latency
-            ahead = float(self._stream.latency)
-        block_onset = self._now() + ahead
         while self._marks and self._marks[0] < self._played_frames:
             mark = self._marks.pop(0)
             self._onsets[mark] = block_onset + (mark - first) / self.device_rate_hz
@@ -257,7 +263,7 @@ class DeviceSink:
             with self._lock:
                 if self._pending:
                     return True
-            return self._stream.time < self._audible_until
+            return self._now() < self._audible_until
         except self._sd.PortAudioError:
             return False
 

@@ -71,6 +71,29 @@ def test_speech_cue_is_heard_and_is_playing_turns_false(pulse_rig_env: object, t
     assert abs(heard_seconds - (sent[-1][1] - sent[0][0]) / 16_000) < 0.05       # all of it, at unity speed
 
 
+def test_after_a_cancel_is_playing_lasts_as_long_as_the_next_sound(pulse_rig_env: object) -> None:
+    """A cancel restarts the stream; the sounds played next must still count as
+    playing for as long as they last (triage speaks right after a cancel and
+    listens for the answer only when the question has been said)."""
+    from coach.audio.device import DeviceSink
+
+    sink = DeviceSink()
+    try:
+        tone = (8000 * np.sin(2 * np.pi * 440 * np.arange(16_000) / 16_000)).astype("<i2").tobytes()
+        sink.play(tone * 3)
+        time.sleep(1.0)
+        sink.cancel()
+        sink.play(tone * 2)         # 2 s, then 1 s more queued behind it
+        sink.play(tone)
+        started = time.monotonic()
+        while sink.is_playing() and time.monotonic() - started < 6.0:
+            time.sleep(0.02)
+        lasted = time.monotonic() - started
+    finally:
+        sink.close()
+    assert 2.9 <= lasted <= 4.0, f"is_playing lasted {lasted:.2f} s for 3 s of sound"
+
+
 def test_device_source_hears_the_microphone(pulse_rig_env: object, tmp_path: Path) -> None:
     from coach.audio.microphone import DeviceSource
     from coach.audio.wav import write_wav
