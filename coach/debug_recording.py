@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import wave
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,13 +94,13 @@ class Call:
 
 def read_recording(folder: Path) -> Iterator[Call]:
     """The calls of a debug recording in order, each with its audio."""
-    try:
-        mic = wave.open(str(folder / MICROPHONE), "rb")
-        played = wave.open(str(folder / PLAYED), "rb")
-        lines = (folder / CALLS).read_text(encoding="utf-8").splitlines()
-    except (OSError, wave.Error, EOFError) as error:
-        raise CoachError("debug-recording", f"{folder}: not a debug recording ({error})") from error
-    with mic, played:
+    with ExitStack() as files:
+        try:
+            lines = (folder / CALLS).read_text(encoding="utf-8").splitlines()
+            mic = files.enter_context(wave.open(str(folder / MICROPHONE), "rb"))
+            played = files.enter_context(wave.open(str(folder / PLAYED), "rb"))
+        except (OSError, wave.Error, EOFError) as error:
+            raise CoachError("debug-recording", f"{folder}: not a debug recording ({error})") from error
         for number, line in enumerate(lines, 1):
             try:
                 fields = json.loads(line)

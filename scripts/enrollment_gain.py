@@ -12,7 +12,7 @@ import numpy as np
 
 import make_training_set as mts
 from coach.asr.keyword import CONTEXTS, KeywordClassifier, KeywordModel, decide
-from recognition_pipeline import DIGITS, pct, shaped
+from recognition_pipeline import DIGITS, pct, shape_of, shaped
 
 WORD_CONTEXT = {"stop": "session", "go": "session", "yes": "yesno", "no": "yesno",
                 **{w: "number" for w in DIGITS}}
@@ -44,7 +44,7 @@ def enroll_bench(clf: KeywordClassifier, synth: Path, cache: Path, shots: int = 
     import copy
     from sklearn.linear_model import LogisticRegression
     import train_keywords as tk
-    data = tk.dataset(synth, cache, shape=clf.model.info.get("shape", "trim" if clf.model.info.get("trim") else "clip"))
+    data = tk.dataset(synth, cache, shape=shape_of(clf.model.info))
     x, y, w = tk.training_arrays(data, lambda r: not r["held_out"])
     rows, embs = data["dev"]
     feats = tk.pooled(embs)

@@ -57,10 +57,14 @@ def heard_segment(x: np.ndarray) -> np.ndarray:
     return max(pieces, key=lambda p: float(np.sum(p.astype(np.float64) ** 2)))
 
 
+def shape_of(info: dict) -> str:
+    """How the classifier's training clips were cut (older weights only say "trim")."""
+    return str(info.get("shape", "trim" if info.get("trim") else "clip"))
+
+
 def shaped(samples: np.ndarray, info: dict) -> np.ndarray:
-    """A whole clip cut the way the classifier's training clips were (info["shape"])."""
-    shape = info.get("shape", "trim" if info.get("trim") else "clip")
-    if shape == "segment":
+    """A whole clip cut the way the classifier's training clips were (``shape_of``)."""
+    if shape_of(info) == "segment":
         return heard_segment(samples)
     return samples   # "trim" weights trim at run time themselves
 

@@ -98,17 +98,15 @@ def running_speech_pieces(rows: list[dict], cache: Path, workers: int = 2) -> tu
     classifier as word-sized pieces, not only as its loudest one."""
     sentences = [r for r in rows if r["label"] == "other" and len(r["text"].split()) >= 3]
     path = cache / "synth_pieces_segment.npz"
-    if path.exists():
-        with np.load(path) as z:
-            w, o, owner = z["windows"], z["offsets"], z["owner"]
-            if int(z["sentences"]) == len(sentences):
-                return [sentences[i] for i in owner], [w[o[i]:o[i + 1]] for i in range(len(owner))]
+    cached = _load_windows(path, lambda z: int(z["sentences"]) == len(sentences))
+    if cached is not None:
+        windows, extra = cached
+        return [sentences[i] for i in extra["owner"]], windows
     with Pool(workers, initializer=_init_worker) as p:
         per_sentence = p.map(_pieces_job, [r["path"] for r in sentences], chunksize=16)
     owner = np.array([i for i, pieces in enumerate(per_sentence) for _ in pieces], dtype=np.int64)
     out = [e for pieces in per_sentence for e in pieces]
-    offsets = np.cumsum([0] + [len(e) for e in out])
-    np.savez(path, windows=np.concatenate(out), offsets=offsets, owner=owner, sentences=len(sentences))
+    _save_windows(path, out, owner=owner, sentences=len(sentences))
     return [sentences[i] for i in owner], out
 
 
@@ -117,19 +115,34 @@ def embed_set(name: str, rows: list[dict], cache: Path, aug_seed: int | None,
     """Window embeddings per clip, cached in ``cache/name.npz`` (``name_trim.npz`` when
     trimmed, ``name_segment.npz`` when cut as the listener cuts)."""
     path = cache / f"{name}{'' if shape == 'clip' else '_' + shape}.npz"
-    if path.exists():
-        with np.load(path) as z:
-            if len(z["offsets"]) == len(rows) + 1:
-                w, o = z["windows"], z["offsets"]
-                return [w[o[i]:o[i + 1]] for i in range(len(rows))]
+    cached = _load_windows(path, lambda z: len(z["offsets"]) == len(rows) + 1)
+    if cached is not None:
+        return cached[0]
     jobs = [(r["path"], None if aug_seed is None else mts.stable_hash(f"{aug_seed}:{r['path']}"),
              noise_paths, shape) for r in rows]
     with Pool(workers, initializer=_init_worker) as p:
         out = p.map(_embed_job, jobs, chunksize=32)
-    offsets = np.cumsum([0] + [len(e) for e in out])
-    cache.mkdir(parents=True, exist_ok=True)
-    np.savez(path, windows=np.concatenate(out), offsets=offsets)
+    _save_windows(path, out)
     return out
+
+
+def _save_windows(path: Path, embeddings: list[np.ndarray], **extra) -> None:
+    """Variable-length window embeddings as one array with offsets (plus ``extra``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    offsets = np.cumsum([0] + [len(e) for e in embeddings])
+    np.savez(path, windows=np.concatenate(embeddings), offsets=offsets, **extra)
+
+
+def _load_windows(path: Path, fits) -> tuple[list[np.ndarray], dict] | None:
+    """What ``_save_windows`` wrote, when the file exists and ``fits(npz)``; else None."""
+    if not path.exists():
+        return None
+    with np.load(path) as z:
+        if not fits(z):
+            return None
+        w, o = z["windows"], z["offsets"]
+        extra = {k: z[k] for k in z.files if k not in ("windows", "offsets")}
+        return [w[o[i]:o[i + 1]] for i in range(len(o) - 1)], extra
 
 
 def read_synth(folder: Path) -> list[dict]:
@@ -247,14 +260,12 @@ def training_arrays(data: dict, keep, synth_weight: float = SYNTH_WEIGHT
     """Synthetic data + the dev rows (clean and augmented) for which keep(row) is true,
     with sample weights (synthetic examples count less than real speech)."""
     xs, ys, ws = [], [], []
-    for key in ("synth", "synth_aug"):
+    for key, weight in (("synth", synth_weight), ("synth_aug", synth_weight), ("synth_pieces", PIECES_WEIGHT)):
+        if key not in data:
+            continue
         rows, embs = data[key]
         xs.append(pooled(embs)); ys.append(label_ids(rows))
-        ws.append(np.full(len(rows), synth_weight))
-    if "synth_pieces" in data:
-        rows, embs = data["synth_pieces"]
-        xs.append(pooled(embs)); ys.append(label_ids(rows))
-        ws.append(np.full(len(rows), PIECES_WEIGHT))
+        ws.append(np.full(len(rows), weight))
     for key in ("dev", "dev_aug"):
         rows, embs = data[key]
         sel = [i for i, r in enumerate(rows) if keep(r)]
