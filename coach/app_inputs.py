@@ -42,6 +42,9 @@ def open_inputs(settings: Settings, a: Adapters, stack: ExitStack) -> None:
         keys_possible = keyboard or sys.stdin.isatty()
         heard_by_voice = _open_live_mic(settings, a, stack, keys_possible)
         keyboard = keyboard or (not heard_by_voice and keys_possible)
+    if settings.debug_recording is not None and a.listener is None:
+        a.notes.append(f"nothing is recorded in {settings.debug_recording}: "
+                       "no microphone and recognizer are listening (--debug-recording records only speech input)")
     if keyboard:
         from coach.asr.keyboard import KeyInput
 
@@ -52,6 +55,10 @@ def check_inputs(settings: Settings) -> None:
     """Options that only make sense together: refuse them rather than ignore them."""
     if settings.echo_db is not None and settings.mic_path is None:
         raise UsageError("echo-without-mic", "--echo-db mixes the coach's voice into a --mic file; give --mic too")
+    if settings.echo_room_seconds and settings.echo_db is None:
+        raise UsageError("room-without-echo", "--echo-room shapes the echo that --echo-db adds; give --echo-db too")
+    if settings.echo_room_seconds < 0:
+        raise UsageError("bad-echo-room", f"--echo-room must be 0 or more seconds, not {settings.echo_room_seconds:g}")
 
 
 def _open_listener(settings: Settings, a: Adapters, stack: ExitStack) -> Any:
@@ -102,7 +109,7 @@ def _open_mic(settings: Settings, a: Adapters, stack: ExitStack) -> None:
         from coach.audio.null import NullSink
 
         a.sink = PlaybackTap(a.sink if a.sink is not None else NullSink(a.clock), a.clock)
-        source = EchoSource(source, a.sink, settings.echo_db, settings.echo_delay_ms)
+        source = EchoSource(source, a.sink, settings.echo_db, settings.echo_delay_ms, settings.echo_room_seconds)
     a.source = source
     try:
         a.listener = _open_listener(settings, a, stack)

@@ -44,6 +44,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--speaker", metavar="OUT.wav", help="write what the coach plays to a WAV file")
     p.add_argument("--echo-db", type=float, metavar="DB", help="mix the coach's output back into the microphone")
     p.add_argument("--echo-delay-ms", type=float, metavar="MS", help="delay of that echo (default 40)")
+    p.add_argument("--echo-room", type=float, metavar="RT60",
+                   help="make that echo a room's: a reverberant tail decaying 60 dB in RT60 seconds")
     p.add_argument("--voice", choices=VOICE_ENGINES,
                    help="pyttsx3 (default, espeak-ng on Linux) or piper (natural voice: pip install .[natural])")
     p.add_argument("--voice-id", metavar="ID", help="engine voice, e.g. gmw/en-us for espeak-ng")

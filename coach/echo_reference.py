@@ -9,11 +9,12 @@ like the coach's voice never becomes an echo path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from coach.audio import SAMPLE_RATE_HZ
+from coach.echo_canceller import RoomConfig
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class GuardConfig:
     #                                     talking over the coach stays within a few dB)
     echo_uncertain: float = 0.1         # partly explained by playback: the guard is unsure ...
     uncertain_min_confidence: float = 0.9   # ... so only a sure word counts
+    learnt_room_db: float = 15.0        # until echo removal takes the coach's voice this far
+    #                                     down, the room is still being learnt: only a sure word counts
     max_delay_seconds: float = 0.6      # speaker → microphone latency searched (live
     #                                     output + input buffers can exceed 0.25 s)
     follow_seconds: float = 0.001       # the canceller follows path jumps this large at once
@@ -41,6 +44,7 @@ class GuardConfig:
     #                                     (device clocks and adaptive resamplers drift by ms a minute)
     gain_tolerance: float = 0.35        # relative spread of the gain over those windows
     silent_rms: float = 30.0            # reference quieter than this (int16 RMS) is silence
+    room: RoomConfig = field(default_factory=RoomConfig)    # the second stage: a room's tail
 
 
 @dataclass(frozen=True)
@@ -166,9 +170,14 @@ class EchoReference:
     def path_delay_samples(self) -> int:
         """The echo delay in use or last used (0 when none was found): the coach's
         voice reaches the microphone that much after it is played."""
+        known = self.known_delay_samples()
+        return 0 if known is None else known
+
+    def known_delay_samples(self) -> int | None:
+        """The echo delay in use or last used; None until one was confirmed."""
         if self.delay_samples is not None:
             return self.delay_samples
-        return self._prior[0] if self._prior is not None else 0
+        return self._prior[0] if self._prior is not None else None
 
     def _consistent(self, paths: list[tuple[int, float]], tolerance_seconds: float | None = None) -> bool:
         tolerance = (tolerance_seconds or self.config.delay_tolerance_seconds) * SAMPLE_RATE_HZ

@@ -7,9 +7,10 @@ voice is known exactly (``note_playback``, cut short by ``note_cancel``): an ech
 canceller estimates its delay and gain in the microphone, trusts them only once
 they hold over several windows, and subtracts the echo only where that lowers the
 energy, so a wrong estimate can never put the coach's voice into the microphone.
+A second stage (``coach.echo_canceller``) learns what a room adds after that path.
 A segment mostly explained by the playback is rejected, and so is one the
-canceller took far down; one partly explained by it needs a sure engine. Every
-decision is in audio time.
+canceller took far down; one partly explained by it, or heard while the room
+is still being learnt, needs a sure engine. Every decision is in audio time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from coach.asr import Heard
 from coach.asr.combined import Hypothesis, SegmentEngine
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk
 from coach.commands import CommandParser, normalise
+from coach.echo_canceller import RoomCanceller
 from coach.echo_reference import EchoReference, GuardConfig
 from coach.endpoint import Endpointer, Segment
 
@@ -39,6 +41,7 @@ class Listener:
         self.endpointer = endpointer or Endpointer()
         self.guard = guard or GuardConfig()
         self.reference = EchoReference(self.guard)
+        self.room = RoomCanceller(self.reference.played, self.reference.known_delay_samples, self.guard.room)
         self.context = context
         parser.command_set.commands(context)
         self._mic = np.zeros(0)                 # recent raw mic, for the echo check
@@ -106,6 +109,7 @@ class Listener:
                 if lo >= 0:
                     self.reference.estimate(self._mic[lo:lo + window], self._next_estimate - window)
                 self._next_estimate += every
+        out = self.room.cancel(mic, out, start)
         keep = round(5.0 * SAMPLE_RATE_HZ)
         if len(self._mic) > keep:
             self._mic_start += len(self._mic) - keep
@@ -130,6 +134,11 @@ class Listener:
             return 0.0          # no longer kept: decide on the other measures
         before = float(raw @ raw)
         return 10.0 * float(np.log10(max(float(residual @ residual), 1.0) / before)) if before > 0.0 else 0.0
+
+    def learning_room(self) -> bool:
+        """An echo path was found but echo removal does not yet bring the coach's voice
+        far down: the room's tail is still being learnt, and may sound like words."""
+        return self.room.active and self.room.learned_db < self.guard.learnt_room_db
 
     # ------------------------------------------------------------ decisions
 
@@ -183,7 +192,8 @@ class Listener:
                 limit = self.guard.echo_explained_cue_word
             if explained >= limit or self.echo_removed_db(segment) <= self.guard.echo_removed_db:
                 return None
-            if explained >= self.guard.echo_uncertain and hyp.confidence < self.guard.uncertain_min_confidence:
+            unsure = explained >= self.guard.echo_uncertain or self.learning_room()
+            if unsure and hyp.confidence < self.guard.uncertain_min_confidence:
                 return None
         return replace(heard, confidence=float(hyp.confidence), source="voice",
                        audio_start_seconds=segment.start_seconds,

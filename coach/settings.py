@@ -38,6 +38,7 @@ class Settings:
     speaker_path: Path | None = None  # write what the coach plays to a WAV file
     echo_db: float | None = None
     echo_delay_ms: float = 40.0
+    echo_room_seconds: float = 0.0   # RT60 of the echo's room (0: the direct path only)
     voice: str | None = None         # speech engine (None: $COACH_VOICE, else pyttsx3)
     voice_id: str | None = None
     rate_wpm: int | None = None
@@ -114,6 +115,7 @@ def settings_from_args(args: Any, env: Mapping[str, str] = os.environ, stdin_is_
         speaker_path=Path(speaker) if speaker else None,
         echo_db=getattr(args, "echo_db", None),
         echo_delay_ms=float(getattr(args, "echo_delay_ms", None) or 40.0),
+        echo_room_seconds=float(getattr(args, "echo_room", None) or 0.0),
         engine=getattr(args, "engine", None),
         debug_recording=Path(args.debug_recording) if getattr(args, "debug_recording", None) else None,
         voice=getattr(args, "voice", None),

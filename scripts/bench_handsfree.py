@@ -7,12 +7,14 @@ Virtual time (every run is `coach run --mic IN.wav --speaker OUT.wav --events E.
   audio-cancelled time (or the decision, when nothing was playing) minus the end
   of the inserted word;
 - the coach's own voice echoed at -6 and -12 dB with 40 ms delay over a whole
-  routine: commands fired (target 0), and wall time per 20 session-minutes.
+  routine, by a single path and through rooms (`--echo-room`: a reverberant tail as
+  strong as the direct sound, RT60 0.4 and 0.7 s): commands fired (target 0), and
+  wall time per 20 session-minutes.
 Live rig (PulseAudio null sinks, when installed): CPU share of one core used by the
 coach process while it runs a routine, and its peak memory (VmHWM).
 
-    .venv/bin/python scripts/bench_handsfree.py [--trials 24] [--seed 7] [--no-live] [--trial-echo-db -12]
-        [--keep DIR [--record]]
+    .venv/bin/python scripts/bench_handsfree.py [--trials 24] [--seed 7] [--no-live] [--trial-echo-db -12
+        [--trial-echo-room 0.4]] [--keep DIR [--record]]
 
 Each trial prints its latency and end_gap_ms: where the listener put the end of the
 words, after the word's end (a gap here is endpointing, the rest is the decision).
@@ -156,12 +158,13 @@ def make_trials(count: int, seed: int, span: tuple[float, float], speech: list[t
 
 
 def run_trial(folder: Path, routine: str, trial: Trial, samples: np.ndarray, index: int,
-              echo_db: float | None = None, record: bool = False) -> TrialResult:
+              echo_db: float | None = None, record: bool = False, room: float = 0.0) -> TrialResult:
     """One inserted word; with ``echo_db`` the coach's own voice is mixed into the
     microphone too (40 ms delay), as a loudspeaker in the room would. ``record``
     keeps a debug recording of the trial (``trialN-recording``) to replay."""
     mic = micmix.compose_mic_samples(trial.place_seconds + 4.0, [(trial.place_seconds, samples, 0.0)])
     echo = ("--echo-db", str(echo_db), "--echo-delay-ms", "40") if echo_db is not None else ()
+    echo += ("--echo-room", str(room)) if echo and room else ()
     recording = ("--debug-recording", str(folder / f"trial{index}-recording")) if record else ()
     run = run_file_session(folder, routine, mic, *echo, *recording, name=f"trial{index}")
     heard = [e for e in eventlog.of_type(run.events, "command-heard") if float(e["t"]) >= trial.place_seconds]
@@ -271,6 +274,8 @@ def main() -> int:
     parser.add_argument("--no-live", action="store_true")
     parser.add_argument("--trial-echo-db", type=float, metavar="DB",
                         help="also mix the coach's voice into the trials' microphone at this gain")
+    parser.add_argument("--trial-echo-room", type=float, default=0.0, metavar="RT60",
+                        help="with --trial-echo-db: that echo through a room with this reverberation time")
     parser.add_argument("--keep", help="keep the runs' files in this folder")
     parser.add_argument("--record", action="store_true",
                         help="with --keep: a debug recording of every trial, for scripts/replay_listening.py")
@@ -295,21 +300,25 @@ def main() -> int:
     per20 = quiet.wall_seconds * 20 / max(session_minutes, 1e-6)
     lines.append(row("wall time per 20 session-minutes (silent mic)", f"{per20:.1f} s ({quiet.wall_seconds:.1f} s)", "< 60 s", per20 < 60))
 
-    for echo_db in (-6.0, -12.0):
+    for echo_db, room in ((-6.0, 0.0), (-12.0, 0.0), (-6.0, 0.4), (-12.0, 0.4), (-6.0, 0.7)):
+        label = f"echo {echo_db:.0f} dB" + (f", room RT60 {room:g} s" if room else " / 40 ms")
         echo = run_file_session(folder, args.routine, np.zeros(RATE, np.int16), "--echo-db", str(echo_db),
-                                "--echo-delay-ms", "40", name=f"echo{int(-echo_db)}")
+                                "--echo-delay-ms", "40", *(("--echo-room", str(room)) if room else ()),
+                                name=f"echo{int(-echo_db)}" + (f"-room{room:g}" if room else ""))
         fired = eventlog.command_names(echo.events)
-        lines.append(row(f"self-triggers, echo {echo_db:.0f} dB / 40 ms", f"{len(fired)} {sorted(set(fired)) or ''}", "0", not fired and bool(echo.events)))
+        lines.append(row(f"self-triggers, {label}", f"{len(fired)} {sorted(set(fired)) or ''}", "0", not fired and bool(echo.events)))
         if echo.events:
             ended = eventlog.last(echo.events, "session-ended")
             minutes = float(ended["t"]) / 60 if ended else session_minutes
-            lines.append(row(f"  wall per 20 session-min, echo {echo_db:.0f} dB", f"{echo.wall_seconds * 20 / max(minutes, 1e-6):.1f} s", "< 60 s", echo.wall_seconds * 20 / max(minutes, 1e-6) < 60))
+            per20 = echo.wall_seconds * 20 / max(minutes, 1e-6)
+            lines.append(row(f"  wall per 20 session-min, {label}", f"{per20:.1f} s", "< 60 s", per20 < 60))
         else:
-            lines.append(row(f"  echo {echo_db:.0f} dB run failed", echo.stderr.strip()[-40:], "", False))
+            lines.append(row(f"  {label} run failed", echo.stderr.strip()[-40:], "", False))
 
     results = []
     for index, (trial, samples) in enumerate(make_trials(args.trials, args.seed, span, speech)):
-        result = run_trial(folder, args.routine, trial, samples, index, args.trial_echo_db, args.record)
+        result = run_trial(folder, args.routine, trial, samples, index, args.trial_echo_db, args.record,
+                           args.trial_echo_room)
         results.append(result)
         print(json.dumps({"word": trial.word, "source": trial.source, "at": trial.place_seconds,
                           "during_speech": trial.during_speech, "heard": result.heard,
@@ -324,6 +333,7 @@ def main() -> int:
     over = [r.latency_seconds * 1000 for r in results if r.latency_seconds is not None and r.trial.during_speech]
     p95 = percentile(latencies, 95)
     echo_note = f", echo {args.trial_echo_db:.0f} dB" if args.trial_echo_db is not None else ""
+    echo_note += f", room {args.trial_echo_room:g} s" if echo_note and args.trial_echo_room else ""
     lines.append(row(f"halt latency p50 / p95 / max (ms){echo_note}",
                      f"{percentile(latencies, 50):.0f} / {p95:.0f} / {max(latencies) if latencies else float('nan'):.0f}",
                      "p95 <= 300", bool(latencies) and p95 <= 300))

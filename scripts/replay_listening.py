@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         said = f"{hyp.text!r} {hyp.confidence:.2f}" if hyp is not None else "-"
         print(f"{segment.start_seconds:8.2f}-{segment.end_seconds:6.2f} s {kind} {listener.context:7} "
               f"guarded={listener.guarded(segment)!s:5} explained={listener.explained(segment):.2f} "
+              f"removed={listener.echo_removed_db(segment):6.1f} dB "
               f"heard {said:28} -> {heard.command if heard else 'none'}")
 
     listener.observer = show

@@ -175,17 +175,17 @@ class DeviceSink:
             del self._pending[:wanted]
             block_onset = self._now() + self._ahead_seconds(time_info)
             self._note_onsets(len(chunk) // SAMPLE_WIDTH_BYTES, block_onset)
+            if chunk:
+                if not self._sounding:
+                    self.onset_stream_seconds = float(time_info.outputBufferDacTime)
+                # sound plays out no faster than real time, however fast a host pulls
+                # blocks (some fill a large buffer at once after a restart)
+                start = max(self._audible_until, block_onset)
+                self._audible_until = start + len(chunk) / SAMPLE_WIDTH_BYTES / self.device_rate_hz
+            self._sounding = len(chunk) == wanted
         outdata[: len(chunk)] = chunk
         if len(chunk) < wanted:
             outdata[len(chunk) :] = b"\x00" * (wanted - len(chunk))
-        if chunk:
-            if not self._sounding:
-                self.onset_stream_seconds = float(time_info.outputBufferDacTime)
-            # sound plays out no faster than real time, however fast a host pulls
-            # blocks (some fill a large buffer at once after a restart)
-            start = max(self._audible_until, block_onset)
-            self._audible_until = start + len(chunk) / SAMPLE_WIDTH_BYTES / self.device_rate_hz
-        self._sounding = len(chunk) == wanted
 
     def _ahead_seconds(self, time_info: Any) -> float:
         """How long until this block reaches the converter. Hosts without timing, and
@@ -243,18 +243,18 @@ class DeviceSink:
             self._queued_frames += len(pcm) // SAMPLE_WIDTH_BYTES
 
     def cancel(self) -> None:
-        with self._lock:
+        with self._lock:        # with the callback's bookkeeping, so no block it took outlives this
             self._pending.clear()
             self._marks.clear()
             self._played_frames = self._queued_frames   # what was queued is skipped, not played
+            self._audible_until = 0.0
+            self._sounding = False
         if self._flush_on_cancel and self._stream.active:
             try:
                 self._stream.abort()
                 self._stream.start()
             except self._sd.PortAudioError:
                 pass                                # a dead stream is silent anyway
-        self._audible_until = 0.0
-        self._sounding = False
 
     def is_playing(self) -> bool:
         try:

@@ -3,6 +3,9 @@
 ``--echo-db DB --echo-delay-ms MS`` wraps the sink in a ``PlaybackTap`` and the
 microphone in an ``EchoSource``. The tap remembers what the speaker emitted on the
 session clock (cut where a cue was cancelled); the source adds it to each mic block.
+``--echo-room RT60`` makes the path a room's: the direct sound plus a reverberant
+tail as strong as it, decaying by 60 dB in RT60 seconds (a living room is about
+0.3-0.6 s), which a single-path canceller cannot remove.
 Everything is counted in samples, so a file-driven session stays deterministic.
 """
 
@@ -25,6 +28,23 @@ def db_to_gain(gain_db: float) -> float:
 
 def seconds_to_samples(seconds: float, rate_hz: int) -> int:
     return int(round(seconds * rate_hz))
+
+
+def room_response(rt60_seconds: float, rate_hz: int = SAMPLE_RATE_HZ, seed: int = 0,
+                  direct_to_reverb_db: float = 0.0) -> np.ndarray:
+    """A room's impulse response: the direct sound (1.0 at sample 0), then from 3 ms a
+    diffuse tail of seeded noise decaying 60 dB in ``rt60_seconds``, whose energy is
+    ``direct_to_reverb_db`` under the direct sound's (0 dB: a speaker a metre or two
+    away in a furnished room)."""
+    if rt60_seconds <= 0:
+        return np.ones(1)
+    rng = np.random.default_rng(seed)
+    t = np.arange(seconds_to_samples(rt60_seconds, rate_hz)) / rate_hz
+    tail = rng.standard_normal(t.size) * 10.0 ** (-3.0 * t / rt60_seconds)
+    tail[: seconds_to_samples(0.003, rate_hz)] = 0.0
+    tail *= 10.0 ** (-direct_to_reverb_db / 20.0) / max(float(np.sqrt((tail ** 2).sum())), 1e-12)
+    tail[0] = 1.0
+    return tail
 
 
 @dataclass
@@ -139,18 +159,30 @@ class PlaybackTap:
             del self._emissions[:keep_from]
 
 
-class EchoSource:
-    """The microphone plus the speaker heard through the room: delayed, scaled, clipped."""
+def _convolve_valid(signal: np.ndarray, response: np.ndarray) -> np.ndarray:
+    """np.convolve(signal, response, "valid") by FFT (a room's response is thousands of taps)."""
+    size = 1 << int(np.ceil(np.log2(signal.size + response.size - 1)))    # fast FFT lengths only
+    spectrum = np.fft.rfft(signal.astype(np.float64), size) * np.fft.rfft(response, size)
+    return np.fft.irfft(spectrum, size)[response.size - 1 : signal.size]
 
-    def __init__(self, inner: AudioSource, tap: PlaybackTap, gain_db: float, delay_ms: float) -> None:
+
+class EchoSource:
+    """The microphone plus the speaker heard through the room: delayed, scaled, clipped,
+    and with ``room_rt60_seconds`` reverberant (see ``room_response``)."""
+
+    def __init__(self, inner: AudioSource, tap: PlaybackTap, gain_db: float, delay_ms: float,
+                 room_rt60_seconds: float = 0.0) -> None:
         if tap.tap_rate_hz != inner.rate_hz:
             raise ValueError(f"tap records at {tap.tap_rate_hz} Hz but the microphone runs at {inner.rate_hz} Hz")
         if delay_ms < 0:
             raise ValueError("an echo cannot arrive before the sound")
+        if room_rt60_seconds < 0:
+            raise ValueError("a room's reverberation time cannot be negative")
         self.inner = inner
         self.tap = tap
         self.gain = db_to_gain(gain_db)
         self.delay_samples = seconds_to_samples(delay_ms / 1000.0, inner.rate_hz)
+        self.response = room_response(room_rt60_seconds, inner.rate_hz)
 
     @property
     def rate_hz(self) -> int:
@@ -164,10 +196,12 @@ class EchoSource:
         # Chunk times are clock readings (file and device sources count samples from
         # the clock at their start); the tap counts from its own origin.
         start_sample = seconds_to_samples(chunk.start_seconds - self.tap.origin_seconds, chunk.rate_hz)
-        echo = self.tap.played_samples(start_sample - self.delay_samples, mic.size)
-        mixed = mic.astype(np.float64) + echo.astype(np.float64) * self.gain
+        reach = self.response.size - 1      # earlier playback still ringing in the room
+        played = self.tap.played_samples(start_sample - self.delay_samples - reach, mic.size + reach)
+        echo = _convolve_valid(played, self.response) if reach else played
+        mixed = mic.astype(np.float64) + echo * self.gain
         pcm = to_int16(mixed).tobytes()
-        self.tap.forget_before((start_sample - self.delay_samples) / chunk.rate_hz - 1.0)
+        self.tap.forget_before((start_sample - self.delay_samples - reach) / chunk.rate_hz - 1.0)
         return AudioChunk(pcm=pcm, rate_hz=chunk.rate_hz, start_seconds=chunk.start_seconds)
 
     def close(self) -> None:

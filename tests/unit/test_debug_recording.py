@@ -85,3 +85,18 @@ def test_an_unwritable_folder_is_named(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(CoachError, match="cannot write the debug recording"):
         RecordingListener(CallLog(), blocker / "rec")
+
+
+def test_asking_for_a_recording_with_nothing_listening_says_nothing_is_recorded(tmp_path, monkeypatch, capsys) -> None:
+    from coach.cli import main
+
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notice-shown").write_text("shown\n")
+    folder = tmp_path / "rec"
+    code = main(["run", "gentle-floor", "--clock", "virtual", "--text", "--debug-recording", str(folder),
+                 "--events", str(tmp_path / "e.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert f"nothing is recorded in {folder}" in err, err
+    assert not folder.exists()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from coach.audio import AudioChunk
-from coach.audio.echo import EchoSource, PlaybackTap, db_to_gain, resample_int16
+from coach.audio.echo import EchoSource, PlaybackTap, db_to_gain, resample_int16, room_response
 from coach.clock import VirtualClock
 
 RATE = 16_000
@@ -300,3 +300,35 @@ def test_echo_of_the_file_sink_into_the_file_microphone(tmp_path) -> None:
     assert heard[480 + 640 : 480 + 640 + 1000].tolist() == [200] * 1000
     assert not heard[480 + 640 + 1000 :].any()
     assert written[480:1480].tolist() == [400] * 1000
+
+
+def test_a_room_response_is_the_direct_sound_then_a_decaying_tail_as_strong() -> None:
+    response = room_response(0.4, RATE)
+    assert response.size == int(0.4 * RATE) and response[0] == 1.0
+    assert not response[1:48].any()                                  # 3 ms before the first reflection
+    tail = response[1:]
+    assert np.sqrt((tail ** 2).sum()) == pytest.approx(1.0)          # 0 dB direct-to-reverberant
+    early, late = tail[:1600], tail[-1600:]                           # first and last 100 ms
+    assert 20 * np.log10(np.sqrt((early ** 2).mean()) / np.sqrt((late ** 2).mean())) > 40
+    assert np.array_equal(room_response(0.4, RATE), response)         # seeded: sessions repeat
+    assert room_response(0.0, RATE).tolist() == [1.0]
+
+
+def test_a_room_echo_rings_on_after_the_sound_and_is_the_response_convolved() -> None:
+    clock = VirtualClock()
+    tap = PlaybackTap(RecordingSink(), clock)
+    source = EchoSource(ArraySource(np.zeros(RATE, np.int16), clock), tap, gain_db=0.0, delay_ms=10,
+                        room_rt60_seconds=0.3)
+    burst = (np.sin(np.arange(1600) / 5.0) * 8000).astype(np.int16)
+    tap.play(pcm(burst))                                              # 100 ms at sample 0
+    got = np.concatenate([np.frombuffer(c.pcm, np.int16) for c in iter(lambda: source.read(0.03), None)])
+    expected = np.convolve(burst.astype(np.float64), room_response(0.3, RATE))
+    assert not got[:160].any()                                        # 10 ms of flight
+    np.testing.assert_allclose(got[160:160 + expected.size], expected, atol=1.0)
+    assert np.abs(got[160 + 1600 + 800:160 + 1600 + 1600]).max() > 30  # still ringing 50-100 ms after
+
+
+def test_a_negative_reverberation_time_is_refused() -> None:
+    clock = VirtualClock()
+    with pytest.raises(ValueError):
+        EchoSource(ArraySource(np.zeros(1), clock), PlaybackTap(RecordingSink(), clock), -6, 0, room_rt60_seconds=-1)

@@ -129,6 +129,22 @@ def test_echo_db_without_a_microphone_file_is_a_usage_error(tmp_path, monkeypatc
     assert code == 2 and len(err) == 1 and "--echo-db" in err[0] and "--mic" in err[0]
 
 
+def test_a_room_without_an_echo_or_a_negative_room_is_a_usage_error(tmp_path, monkeypatch, capsys) -> None:
+    from coach.cli import main
+
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notice-shown").write_text("shown\n")
+    (tmp_path / "in.wav").write_bytes(b"")
+    common = ["run", "gentle-floor", "--clock", "virtual", "--mic", str(tmp_path / "in.wav"),
+              "--events", str(tmp_path / "e.jsonl"), "--speaker", str(tmp_path / "o.wav")]
+    for extra, words in ((["--echo-room", "0.4"], ("--echo-room", "--echo-db")),
+                         (["--echo-db", "-6", "--echo-room", "-1"], ("--echo-room", "-1"))):
+        code = main(common + extra)
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and all(w in err[0] for w in words), err
+
+
 def test_a_long_live_echo_path_is_found_and_its_stop_rejected() -> None:
     # a live speaker → microphone path with output and input buffers: 350 ms, -8 dB
     cue = speechlike(2.0, seed=5, hz=440)          # the coach says "stop ..."
@@ -227,3 +243,4 @@ def test_each_playback_is_cancelled_from_its_first_frame_though_its_path_moved_a
         removed[follow] = 10 * np.log10(np.sum(out[lo:hi] ** 2) / np.sum(samples[lo:hi] ** 2))
     assert removed[GuardConfig().follow_seconds] < -20.0, removed
     assert removed[0.0] > -10.0, removed
+

@@ -1,0 +1,146 @@
+"""The room stage of echo removal: it learns what a room adds to the coach's voice, is
+never louder than what it was given, learns nothing from silence or from a person
+talking over the coach, and gives the same result for any 10 ms-aligned chunking."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coach.audio.echo import room_response
+from coach.echo_canceller import BLOCK, RoomCanceller, RoomConfig
+from coach.listener import GuardConfig, Listener
+from tests.unit.test_listener import PARSER, ToneEngine, listen, pcm, tone
+
+RATE = 16_000
+DELAY = 640         # 40 ms from loudspeaker to microphone
+
+
+def voice(seconds: float, seed: int = 3) -> np.ndarray:
+    """Coloured noise in syllables: like speech, it is neither white nor steady."""
+    rng = np.random.default_rng(seed)
+    n = round(seconds * RATE)
+    coloured = np.convolve(rng.standard_normal(n), np.hanning(12), "same") * 900
+    syllables = (np.sin(2 * np.pi * 3.3 * np.arange(n) / RATE) > -0.3).astype(float)
+    return coloured * syllables
+
+
+def through_room(played: np.ndarray, rt60: float, gain: float = 0.5, seconds: float | None = None) -> np.ndarray:
+    n = len(played) if seconds is None else round(seconds * RATE)
+    wet = np.convolve(played, room_response(rt60, RATE))[: n - DELAY] * gain
+    return np.concatenate([np.zeros(DELAY), wet, np.zeros(max(0, n - DELAY - len(wet)))])[:n]
+
+
+def reference_of(played: np.ndarray):
+    def played_at(start: int, count: int) -> np.ndarray:
+        out = np.zeros(count)
+        lo, hi = max(start, 0), min(start + count, len(played))
+        if hi > lo:
+            out[lo - start:hi - start] = played[lo:hi]
+        return out
+    return played_at
+
+
+def run(canceller: RoomCanceller, mic: np.ndarray, first: np.ndarray | None = None, chunk: int = 480) -> np.ndarray:
+    first = mic if first is None else first
+    return np.concatenate([canceller.cancel(mic[i:i + chunk], first[i:i + chunk], i)
+                           for i in range(0, len(mic), chunk)])
+
+
+def removed_db(before: np.ndarray, after: np.ndarray) -> float:
+    return 10 * np.log10(float(before @ before) / max(float(after @ after), 1.0))
+
+
+def test_it_learns_a_room_the_single_path_cannot_remove() -> None:
+    played = voice(8.0)
+    mic = through_room(played, 0.4)
+    canceller = RoomCanceller(reference_of(played), lambda: DELAY)
+    out = run(canceller, mic)
+    last = slice(6 * RATE, 8 * RATE)
+    assert removed_db(mic[last], out[last]) > 20
+    assert canceller.active and canceller.learned_db > 15
+    # the room off (no taps): nothing removed, nothing learnt
+    still = RoomCanceller(reference_of(played), lambda: DELAY, RoomConfig(seconds=0.0))
+    assert np.array_equal(run(still, mic), mic) and not still.active
+
+
+def test_it_waits_for_the_direct_path_and_then_starts_just_before_it() -> None:
+    played = voice(3.0)
+    mic = through_room(played, 0.4)
+    found: list[int | None] = [None]
+    canceller = RoomCanceller(reference_of(played), lambda: found[0])
+    early = run(canceller, mic[:RATE])
+    assert np.array_equal(early, mic[:RATE]) and not canceller.active
+    found[0] = DELAY
+    run(canceller, mic[RATE:2 * RATE])          # (chunks carry their own sample index)
+    assert canceller.active
+
+
+def test_it_is_never_louder_than_the_microphone_or_the_first_stage() -> None:
+    played = voice(4.0)
+    rng = np.random.default_rng(9)
+    mic = through_room(played, 0.4) + rng.standard_normal(4 * RATE) * 300
+    first = mic * 0.7       # a first stage that already took some out
+    out = run(RoomCanceller(reference_of(played), lambda: DELAY), mic, first)
+    frames = np.arange(0, len(mic), BLOCK)
+    energy = lambda x: np.add.reduceat(x ** 2, frames)      # noqa: E731
+    assert np.all(energy(out) <= np.minimum(energy(first), energy(mic)) + 1e-6)
+
+
+def test_a_person_talking_while_nothing_plays_is_left_alone_and_learnt_nothing_from() -> None:
+    played = np.zeros(3 * RATE)
+    mic = voice(3.0, seed=11)                     # someone speaks; the coach is silent
+    canceller = RoomCanceller(reference_of(played), lambda: DELAY)
+    assert np.array_equal(run(canceller, mic), mic)
+    assert not np.any(canceller._weights)
+
+
+def test_a_person_talking_over_the_coach_is_kept_and_the_room_is_not_unlearnt() -> None:
+    played = voice(10.0)
+    echo = through_room(played, 0.4)
+    person = np.zeros(10 * RATE)
+    word = slice(7 * RATE, round(7.6 * RATE))
+    person[word] = voice(0.6, seed=12) * 2
+    out = run(RoomCanceller(reference_of(played), lambda: DELAY), echo + person)
+    alone = run(RoomCanceller(reference_of(played), lambda: DELAY), echo)
+    # the word survives: what is left there is the person, not less
+    assert removed_db(person[word], out[word]) < 1.0
+    # and the room is still known after it, nearly as well as without the word
+    after = slice(8 * RATE, 10 * RATE)
+    assert removed_db(echo[after], alone[after]) > 15
+    assert removed_db(echo[after], out[after]) > removed_db(echo[after], alone[after]) - 3.0
+
+
+def test_any_chunking_on_the_10_ms_grid_gives_the_same_result() -> None:
+    played = voice(3.0)
+    mic = through_room(played, 0.4)
+    outs = [run(RoomCanceller(reference_of(played), lambda: DELAY), mic, chunk=size) for size in (160, 480, 1600)]
+    assert np.array_equal(outs[0], outs[1]) and np.array_equal(outs[0], outs[2])
+
+
+def test_a_path_that_moves_far_starts_the_room_again() -> None:
+    played = voice(6.0)
+    delay = [DELAY]
+    canceller = RoomCanceller(reference_of(played), lambda: delay[0])
+    run(canceller, through_room(played, 0.4)[:3 * RATE])
+    assert np.any(canceller._weights)
+    delay[0] = DELAY + 8000                       # half a second later: another device
+    canceller.cancel(np.zeros(BLOCK), np.zeros(BLOCK), 3 * RATE)
+    assert not np.any(canceller._weights)
+
+
+def test_while_the_room_is_learnt_only_a_sure_word_counts_over_the_coach() -> None:
+    """Over the coach's voice in a room, a "stop" (the tone engine's 440 Hz) heard at
+    0.8 confidence while the room is still being learnt is not acted on; once it is
+    learnt, the same word at the same confidence is."""
+    cue = voice(12.0)
+    stop = tone(440, 0.4, -14.0)
+
+    def session(at: float) -> list:
+        samples = through_room(cue, 0.4, seconds=13.0)
+        samples[round(at * RATE):round(at * RATE) + len(stop)] += stop
+        listener = Listener(ToneEngine(confidence=0.8), PARSER, guard=GuardConfig(min_confidence=0.5))
+        listener.note_playback("Lie on your back and breathe slowly.", pcm(cue), 0.0)
+        return [h.command for h in listen(listener, samples, lambda t: t < 12.0)]
+
+    assert session(1.6) == []           # the room is still being learnt
+    assert session(10.0) == ["stop"]    # learnt: the same word counts
