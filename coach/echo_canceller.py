@@ -16,6 +16,7 @@ person talking over the coach), so a person's words are never learnt as echo.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,14 +44,16 @@ class RoomConfig:
 
 
 class RoomCanceller:
-    """Feed the first stage's output in order; get it back with the room's echo removed.
+    """Feed the microphone and the first stage's removal in order; get back the better
+    of the two removals, the room's echo included.
 
     ``reference(start, count)`` gives the playback at those samples (session grid);
     ``path_delay()`` the direct path's delay once the first stage has confirmed one
     (None until then: the filter waits, as it must know where the room starts).
     """
 
-    def __init__(self, reference, path_delay, config: RoomConfig | None = None) -> None:
+    def __init__(self, reference: Callable[[int, int], np.ndarray], path_delay: Callable[[], int | None],
+                 config: RoomConfig | None = None) -> None:
         self.config = config or RoomConfig()
         self._reference = reference
         self._path_delay = path_delay
