@@ -41,6 +41,7 @@ class RoomConfig:
     silent_rms: float = 30.0        # reference quieter than this (int16 RMS) is silence
     regularise: float = 1e-3        # of the per-bin normalisation, relative to the mean power
     learning: float = 0.05          # smoothing of ``learned_db`` per 10 ms block of the coach's voice
+    follow_seconds: float = 0.004   # a single path that moved this little moves the filter with it
 
 
 class RoomCanceller:
@@ -49,14 +50,18 @@ class RoomCanceller:
 
     ``reference(start, count)`` gives the playback at those samples (session grid);
     ``path_delay()`` the direct path's delay once the first stage has confirmed one
-    (None until then: the filter waits, as it must know where the room starts).
+    (None until then: the filter waits, as it must know where the room starts);
+    ``single_path()`` whether that path alone explains nearly all of the echo. Then
+    a small jump of it is the playback starting a little late or early (live, every
+    cue does), not another room: the filter moves with it and keeps what it learnt.
     """
 
     def __init__(self, reference: Callable[[int, int], np.ndarray], path_delay: Callable[[], int | None],
-                 config: RoomConfig | None = None) -> None:
+                 config: RoomConfig | None = None, single_path: Callable[[], bool] = lambda: False) -> None:
         self.config = config or RoomConfig()
         self._reference = reference
         self._path_delay = path_delay
+        self._single_path = single_path
         self._parts = max(0, round(self.config.seconds * SAMPLE_RATE_HZ / BLOCK))
         self._lead = round(self.config.lead_seconds * SAMPLE_RATE_HZ)
         self._align: int | None = None
@@ -140,15 +145,19 @@ class RoomCanceller:
         return self._ring_energy[self._newest:self._newest + self._parts]
 
     def _follow_path(self) -> None:
-        """Start where the first stage found the direct path; start again if it moved
-        outside the span the filter covers."""
+        """Start where the first stage found the direct path; move with a single path's
+        small jumps; start again if it moved outside the span the filter covers."""
         delay = self._path_delay()
         if delay is None:
             return
-        span = self._parts * BLOCK
-        if self._align is not None and self._align + self._lead // 4 <= delay < self._align + span // 2:
-            return
-        self._align = max(0, delay - self._lead)
+        align = max(0, delay - self._lead)
+        if self._align is not None:
+            if self._single_path() and abs(align - self._align) <= self.config.follow_seconds * SAMPLE_RATE_HZ:
+                self._align = align
+                return
+            if self._align + self._lead // 4 <= delay < self._align + self._parts * BLOCK // 2:
+                return
+        self._align = align
         self._reset()
 
     def _note_removed(self) -> None:

@@ -43,6 +43,10 @@ class GuardConfig:
     known_path_tolerance_seconds: float = 0.004     # a known path found again after a pause
     #                                     (device clocks and adaptive resamplers drift by ms a minute)
     gain_tolerance: float = 0.35        # relative spread of the gain over those windows
+    single_path_explained: float = 0.9  # one path lately explains this much of the microphone (the
+    #                                     median of 8 windows; measured: live loopback 0.97, simulated
+    #                                     rooms 0.64-0.69): no room around it, so a jump of it is the
+    #                                     playback starting late
     silent_rms: float = 30.0            # reference quieter than this (int16 RMS) is silence
     room: RoomConfig = field(default_factory=RoomConfig)    # the second stage: a room's tail
 
@@ -86,6 +90,7 @@ class EchoReference:
         self.gain = 0.0
         self._candidates: list[tuple[int, float]] = []     # recent (delay, gain) seen
         self._prior: tuple[int, float] | None = None       # last estimate in use
+        self._explained: list[float] = []          # of the last windows that confirmed a path
 
     def add(self, text: str, pcm: bytes, start_seconds: float) -> None:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
@@ -118,10 +123,14 @@ class EchoReference:
     def echoes(self, start_sample: int, count: int, spread: int) -> np.ndarray:
         """The echo at every delay up to ``spread`` samples either side of the one in
         use (one row each), so the canceller can follow the small jump of the path
-        that each new playback brings on a live device."""
-        if self.delay_samples is None:
+        that each new playback brings on a live device. After a pause the last path
+        is used until the new one is confirmed: otherwise the first half second of
+        every cue would reach the recognizer unremoved."""
+        path = (self.delay_samples, self.gain) if self.delay_samples is not None else self._prior
+        if path is None:
             return np.zeros((1, count))
-        wide = self.gain * self.played(start_sample - self.delay_samples - spread, count + 2 * spread)
+        delay, gain = path
+        wide = gain * self.played(start_sample - delay - spread, count + 2 * spread)
         return np.stack([wide[k:k + count] for k in range(2 * spread + 1)])
 
     def correlate(self, mic: np.ndarray, start_sample: int) -> tuple[int, float, float]:
@@ -166,6 +175,12 @@ class EchoReference:
         if ((known is not None and self._consistent([known, (delay, gain)], self.config.known_path_tolerance_seconds))
                 or (len(self._candidates) >= needed and self._consistent(self._candidates))):
             self.delay_samples, self.gain = delay, gain
+            self._explained = [*self._explained, explained][-8:]
+
+    @property
+    def single_path(self) -> bool:
+        """The path in use lately explained nearly all of the microphone."""
+        return bool(self._explained) and float(np.median(self._explained)) >= self.config.single_path_explained
 
     def path_delay_samples(self) -> int:
         """The echo delay in use or last used (0 when none was found): the coach's

@@ -41,7 +41,8 @@ class Listener:
         self.endpointer = endpointer or Endpointer()
         self.guard = guard or GuardConfig()
         self.reference = EchoReference(self.guard)
-        self.room = RoomCanceller(self.reference.played, self.reference.known_delay_samples, self.guard.room)
+        self.room = RoomCanceller(self.reference.played, self.reference.known_delay_samples, self.guard.room,
+                                  lambda: self.reference.single_path)
         self.context = context
         parser.command_set.commands(context)
         self._mic = np.zeros(0)                 # recent raw mic, for the echo check

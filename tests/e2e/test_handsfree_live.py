@@ -323,6 +323,6 @@ def test_own_voice_looped_back_never_triggers(rig, watch, tmp_path) -> None:
     assert mic.last_loud() is not None, "the loopback never brought the coach's voice to its microphone"
     events = session.events()
     assert eventlog.first(events, "session-started"), session.diagnostics()
-    assert len(eventlog.of_type(events, "cue-started")) >= 3
-    assert watch.last_loud() is not None, "the coach was never heard on its sink"
     assert eventlog.commands_heard(events) == [], f"the coach heard itself; replay {recording}"
+    assert len(eventlog.of_type(events, "cue-started")) >= 3, session.diagnostics()
+    assert watch.last_loud() is not None, "the coach was never heard on its sink"

@@ -40,10 +40,11 @@ def reference_of(played: np.ndarray):
     return played_at
 
 
-def run(canceller: RoomCanceller, mic: np.ndarray, first: np.ndarray | None = None, chunk: int = 480) -> np.ndarray:
+def run(canceller: RoomCanceller, mic: np.ndarray, first: np.ndarray | None = None, chunk: int = 480,
+        start: int = 0) -> np.ndarray:
     first = mic if first is None else first
     return np.concatenate([canceller.cancel(mic[i:i + chunk], first[i:i + chunk], i)
-                           for i in range(0, len(mic), chunk)])
+                           for i in range(start, len(mic), chunk)])
 
 
 def removed_db(before: np.ndarray, after: np.ndarray) -> float:
@@ -144,3 +145,39 @@ def test_while_the_room_is_learnt_only_a_sure_word_counts_over_the_coach() -> No
 
     assert session(1.6) == []           # the room is still being learnt
     assert session(10.0) == ["stop"]    # learnt: the same word counts
+
+
+def test_a_single_path_that_jumps_a_little_keeps_what_the_filter_learnt() -> None:
+    """Live, each cue reaches the microphone a millisecond or so later or sooner than
+    the one before. When one path explains the echo, the filter moves with the jump
+    and removes the next cue from its start; a room's path is not followed so."""
+    first, second = voice(4.0, seed=4), voice(1.0, seed=5)
+    shift = 18
+    played = np.concatenate([first, np.zeros(RATE), second])
+    echo = 0.5 * np.concatenate([np.zeros(DELAY), first, np.zeros(RATE + shift), second])[:len(played)]
+    start = 5 * RATE
+    window = slice(start + DELAY + shift, start + DELAY + shift + RATE // 2)
+    removed = {}
+    for single in (True, False):
+        delay = [DELAY]
+        canceller = RoomCanceller(reference_of(played), lambda: delay[0], single_path=lambda: single)  # noqa: B023
+        out = run(canceller, echo[:start])
+        delay[0] = DELAY + shift                  # the first stage found the new cue's path
+        out = np.concatenate([out, run(canceller, echo, start=start)])
+        removed[single] = removed_db(echo[window], out[window])
+    assert removed[True] > 25, removed
+    assert removed[False] < removed[True] - 10, removed
+
+
+
+def test_the_listener_calls_a_path_single_only_when_no_room_surrounds_it() -> None:
+    played = voice(6.0)
+    single = {}
+    for name, echo in (("plain", 0.5 * np.concatenate([np.zeros(DELAY), played])[:len(played)]),
+                       ("room", through_room(played, 0.4))):
+        listener = Listener(ToneEngine(), PARSER)
+        listener.note_playback("Lie on your back and breathe slowly.", pcm(played), 0.0)
+        listen(listener, echo, lambda t: True)
+        assert listener.reference.known_delay_samples() is not None, name
+        single[name] = listener.reference.single_path
+    assert single == {"plain": True, "room": False}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from coach.audio import AudioChunk
+from coach.echo_canceller import RoomConfig
 
 from coach.listener import GuardConfig, Listener
 from tests.unit.test_listener import PARSER, ToneEngine, coach_echo, listen, mic, pcm, speechlike, tone
@@ -244,3 +245,24 @@ def test_each_playback_is_cancelled_from_its_first_frame_though_its_path_moved_a
     assert removed[GuardConfig().follow_seconds] < -20.0, removed
     assert removed[0.0] > -10.0, removed
 
+
+
+def test_the_first_cue_after_a_long_pause_is_cancelled_from_its_start() -> None:
+    """After a pause the estimate is dropped (only the coach's voice may confirm a
+    path), but the last path still removes the next cue from its first frame: live,
+    the first cue after a pause ("Time for a short break") was heard as "stop"."""
+    first, second = speechlike(2.0, seed=8), speechlike(1.0, seed=9)
+    samples = mic(6.0, [coach_echo(first, 0.5), coach_echo(second, 4.0)])
+    listener = Listener(ToneEngine(), PARSER, guard=GuardConfig(room=RoomConfig(seconds=0.0)))   # the first stage alone
+    listener.note_playback("first cue", pcm(first), 0.5)
+    listener.note_playback("second cue", pcm(second), 4.0)
+    heard = np.round(samples)
+    out, dropped = [], False
+    for at in range(0, len(heard), 480):
+        out.append(listener._cancel(heard[at:at + 480], at))
+        dropped = dropped or (at > 3 * RATE and listener.reference.delay_samples is None)
+    out = np.concatenate(out)
+    lo, hi = round(4.05 * RATE), round(4.2 * RATE)      # before the new estimate confirms it
+    assert dropped, "the pause did not drop the estimate: the test shows nothing"
+    removed_db = 10 * np.log10(np.sum(out[lo:hi] ** 2) / np.sum(samples[lo:hi] ** 2))
+    assert removed_db < -20.0, removed_db
