@@ -9,9 +9,17 @@ import numpy as np
 
 from coach.audio import AudioChunk
 from coach.echo_canceller import RoomConfig
-
 from coach.listener import GuardConfig, Listener
-from tests.unit.test_listener import PARSER, ToneEngine, coach_echo, listen, mic, pcm, speechlike, tone
+from tests.unit.test_listener import (
+    PARSER,
+    ToneEngine,
+    coach_echo,
+    listen,
+    mic,
+    pcm,
+    speechlike,
+    tone,
+)
 
 RATE = 16_000
 
@@ -95,7 +103,12 @@ def test_the_runner_tells_the_listener_where_audio_was_cancelled() -> None:
     from coach.events import EventLog
     from coach.runner import Runner
     from coach.script import build_timeline
-    from coach.testing.fakes import RecordingSink, ScriptedListener, SilentSpeaker, sample_library
+    from coach.testing.fakes import (
+        RecordingSink,
+        ScriptedListener,
+        SilentSpeaker,
+        sample_library,
+    )
     from coach.view import View
 
     @dataclass
