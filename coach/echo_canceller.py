@@ -36,8 +36,10 @@ class RoomConfig:
     smoothing: float = 0.95         # of the error level a jump is measured against
     jump: float = 4.0               # error (against the playback) this many times its recent level:
     #                                 someone talks over the coach, so learn that much slower
-    creep: float = 1.01             # ... while the level rises only this much per block (a room
-    #                                 that really changed is relearnt in a few seconds)
+    creep: float = 1.01             # ... while the level rises only this much per block
+    moved_seconds: float = 1.0      # the error stayed jumped this long over the coach's voice:
+    #                                 longer than a word, so the room moved (the person or the
+    #                                 device did): learn it again at full speed
     silent_rms: float = 30.0        # reference quieter than this (int16 RMS) is silence
     regularise: float = 1e-3        # of the per-bin normalisation, relative to the mean power
     learning: float = 0.05          # smoothing of ``learned_db`` per 10 ms block of the coach's voice
@@ -81,6 +83,7 @@ class RoomCanceller:
         self._newest = 0
         self._previous = np.zeros(BLOCK)
         self._error_level = 1.0     # error against the playback; 1: nothing removed yet
+        self._jumped = 0            # blocks of the coach's voice in a row with the error jumped
         self.learned_db = 0.0       # how far echo removal brings the coach's voice down, lately
 
     @property
@@ -175,6 +178,11 @@ class RoomCanceller:
         ratio = float(error @ error) / BLOCK / max(float(self._energy.mean()), self.config.silent_rms ** 2)
         level = self._error_level
         step = self.config.step
+        self._jumped = self._jumped + 1 if ratio > self.config.jump * level else 0
+        if self._jumped * BLOCK >= self.config.moved_seconds * SAMPLE_RATE_HZ:
+            self._jumped = 0
+            self._error_level = level = ratio               # the room moved: what it removes now counts
+            self._weights[:] = 0.0
         if ratio > self.config.jump * level:
             step *= self.config.jump * level / ratio        # a person talking over the coach,
             self._error_level = level * self.config.creep   # whose words must not set the level

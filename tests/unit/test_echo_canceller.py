@@ -181,3 +181,25 @@ def test_the_listener_calls_a_path_single_only_when_no_room_surrounds_it() -> No
         assert listener.reference.known_delay_samples() is not None, name
         single[name] = listener.reference.single_path
     assert single == {"plain": True, "room": False}
+
+
+def test_a_room_that_moved_is_learnt_again_and_until_then_counts_as_unlearnt() -> None:
+    """The person (or the laptop) moves: the error jumps and stays up, longer than a
+    word said over the coach. Before, the filter took that for a person talking for
+    good: it barely learnt the new room while ``learned_db`` still said 40 dB, so
+    the listener's sure-word rule was off while the coach's voice came through."""
+    played = voice(16.0, seed=3)
+    rooms = [np.convolve(played, room_response(0.4, RATE, seed=seed))[:len(played)] * 0.5 for seed in (1, 2)]
+    moved = 8 * RATE
+    mic = np.concatenate([np.zeros(DELAY), rooms[0][:moved - DELAY], rooms[1][moved - DELAY:]])[:len(played)]
+    canceller = RoomCanceller(reference_of(played), lambda: DELAY)
+    learnt = run(canceller, mic[:moved])
+    assert canceller.learned_db > 20
+    outs, levels = [learnt], []
+    for at in range(moved, len(mic), BLOCK * 10):
+        outs.append(canceller.cancel(mic[at:at + BLOCK * 10], mic[at:at + BLOCK * 10], at))
+        levels.append(canceller.learned_db)
+    out = np.concatenate(outs)
+    assert min(levels[:20]) < GuardConfig().learnt_room_db, "the moved room still counted as learnt"
+    last = slice(15 * RATE, 16 * RATE)
+    assert removed_db(mic[last], out[last]) > 15, "the new room was not learnt again"
