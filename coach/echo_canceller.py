@@ -178,12 +178,12 @@ class RoomCanceller:
         ratio = float(error @ error) / BLOCK / max(float(self._energy.mean()), self.config.silent_rms ** 2)
         level = self._error_level
         step = self.config.step
-        self._jumped = self._jumped + 1 if ratio > self.config.jump * level else 0
+        jumped = ratio > self.config.jump * level
+        self._jumped = self._jumped + 1 if jumped else 0
         if self._jumped * BLOCK >= self.config.moved_seconds * SAMPLE_RATE_HZ:
-            self._jumped = 0
-            self._error_level = level = ratio               # the room moved: what it removes now counts
+            self._jumped, jumped, level = 0, False, ratio   # the room moved: what it removes now counts
             self._weights[:] = 0.0
-        if ratio > self.config.jump * level:
+        if jumped:
             step *= self.config.jump * level / ratio        # a person talking over the coach,
             self._error_level = level * self.config.creep   # whose words must not set the level
         else:

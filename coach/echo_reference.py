@@ -124,9 +124,9 @@ class EchoReference:
         """The echo at every delay up to ``spread`` samples either side of the one in
         use (one row each), so the canceller can follow the small jump of the path
         that each new playback brings on a live device. After a pause the last path
-        is used until the new one is confirmed: otherwise the first half second of
-        every cue would reach the recognizer unremoved."""
-        path = (self.delay_samples, self.gain) if self.delay_samples is not None else self._prior
+        is used until the new one is confirmed: otherwise the start of every cue
+        after a pause would reach the recognizer unremoved."""
+        path = self._path_in_use()
         if path is None:
             return np.zeros((1, count))
         delay, gain = path
@@ -171,7 +171,7 @@ class EchoReference:
             return
         needed = self.config.confirm_windows
         self._candidates = [*self._candidates, (delay, gain)][-needed:]
-        known = (self.delay_samples, self.gain) if self.delay_samples is not None else self._prior
+        known = self._path_in_use()
         if ((known is not None and self._consistent([known, (delay, gain)], self.config.known_path_tolerance_seconds))
                 or (len(self._candidates) >= needed and self._consistent(self._candidates))):
             self.delay_samples, self.gain = delay, gain
@@ -190,9 +190,12 @@ class EchoReference:
 
     def known_delay_samples(self) -> int | None:
         """The echo delay in use or last used; None until one was confirmed."""
-        if self.delay_samples is not None:
-            return self.delay_samples
-        return self._prior[0] if self._prior is not None else None
+        path = self._path_in_use()
+        return None if path is None else path[0]
+
+    def _path_in_use(self) -> tuple[int, float] | None:
+        """(delay, gain) in use, or the last used while the reference is quiet."""
+        return (self.delay_samples, self.gain) if self.delay_samples is not None else self._prior
 
     def _consistent(self, paths: list[tuple[int, float]], tolerance_seconds: float | None = None) -> bool:
         tolerance = (tolerance_seconds or self.config.delay_tolerance_seconds) * SAMPLE_RATE_HZ
