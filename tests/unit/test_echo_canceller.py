@@ -24,9 +24,10 @@ def voice(seconds: float, seed: int = 3) -> np.ndarray:
     return coloured * syllables
 
 
-def through_room(played: np.ndarray, rt60: float, gain: float = 0.5, seconds: float | None = None) -> np.ndarray:
+def through_room(played: np.ndarray, rt60: float, gain: float = 0.5, seconds: float | None = None,
+                 seed: int = 0) -> np.ndarray:
     n = len(played) if seconds is None else round(seconds * RATE)
-    wet = np.convolve(played, room_response(rt60, RATE))[: n - DELAY] * gain
+    wet = np.convolve(played, room_response(rt60, RATE, seed=seed))[: n - DELAY] * gain
     return np.concatenate([np.zeros(DELAY), wet, np.zeros(max(0, n - DELAY - len(wet)))])[:n]
 
 
@@ -189,9 +190,9 @@ def test_a_room_that_moved_is_learnt_again_and_until_then_counts_as_unlearnt() -
     good: it barely learnt the new room while ``learned_db`` still said 40 dB, so
     the listener's sure-word rule was off while the coach's voice came through."""
     played = voice(16.0, seed=3)
-    rooms = [np.convolve(played, room_response(0.4, RATE, seed=seed))[:len(played)] * 0.5 for seed in (1, 2)]
+    rooms = [through_room(played, 0.4, seed=seed) for seed in (1, 2)]
     moved = 8 * RATE
-    mic = np.concatenate([np.zeros(DELAY), rooms[0][:moved - DELAY], rooms[1][moved - DELAY:]])[:len(played)]
+    mic = np.concatenate([rooms[0][:moved], rooms[1][moved:]])
     canceller = RoomCanceller(reference_of(played), lambda: DELAY)
     learnt = run(canceller, mic[:moved])
     assert canceller.learned_db > 20
