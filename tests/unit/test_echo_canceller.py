@@ -170,7 +170,6 @@ def test_a_single_path_that_jumps_a_little_keeps_what_the_filter_learnt() -> Non
     assert removed[False] < removed[True] - 10, removed
 
 
-
 def test_the_listener_calls_a_path_single_only_when_no_room_surrounds_it() -> None:
     played = voice(6.0)
     single = {}
@@ -187,7 +186,7 @@ def test_the_listener_calls_a_path_single_only_when_no_room_surrounds_it() -> No
 def test_a_room_that_moved_is_learnt_again_and_until_then_counts_as_unlearnt() -> None:
     """The person (or the laptop) moves: the error jumps and stays up, longer than a
     word said over the coach. Before, the filter took that for a person talking for
-    good: it barely learnt the new room while ``learned_db`` still said 40 dB, so
+    good: it barely learnt the new room while ``learned_db`` kept its old figure, so
     the listener's sure-word rule was off while the coach's voice came through."""
     played = voice(16.0, seed=3)
     rooms = [through_room(played, 0.4, seed=seed) for seed in (1, 2)]
