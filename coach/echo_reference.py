@@ -41,7 +41,8 @@ class GuardConfig:
     confirm_windows: int = 3            # ... and the same delay and gain hold this many windows
     delay_tolerance_seconds: float = 0.001
     known_path_tolerance_seconds: float = 0.004     # a known path found again after a pause
-    #                                     (device clocks and adaptive resamplers drift by ms a minute)
+    #                                     (device clocks and adaptive resamplers drift by ms a minute);
+    #                                     the last path is searched this far while it stands in
     gain_tolerance: float = 0.35        # relative spread of the gain over those windows
     single_path_explained: float = 0.9  # one path lately explains this much of the microphone (the
     #                                     median of 8 windows; measured: live loopback 0.97, simulated
@@ -120,17 +121,22 @@ class EchoReference:
                 out[lo - start_sample:hi - start_sample] += p.samples[lo - p.start_sample:hi - p.start_sample]
         return out
 
-    def echoes(self, start_sample: int, count: int, spread: int) -> np.ndarray:
-        """The echo at every delay up to ``spread`` samples either side of the one in
-        use (one row each), so the canceller can follow the small jump of the path
-        that each new playback brings on a live device. After a pause the last path
-        is used until the new one is confirmed: otherwise the start of every cue
-        after a pause would reach the recognizer unremoved."""
+    def echoes(self, start_sample: int, count: int) -> np.ndarray:
+        """The echo at every delay near the one in use (one row each), so the canceller
+        can follow the small jump of the path that each new playback brings on a live
+        device. After a pause the last path is used until the new one is confirmed
+        (otherwise the start of every cue after a pause would reach the recognizer
+        unremoved), searched as widely as a path found again may have moved."""
         path = self._path_in_use()
         if path is None:
             return np.zeros((1, count))
         delay, gain = path
+        standing_in = self.delay_samples is None
+        spread = round((self.config.known_path_tolerance_seconds if standing_in
+                        else self.config.follow_seconds) * SAMPLE_RATE_HZ)
         wide = gain * self.played(start_sample - delay - spread, count + 2 * spread)
+        if not wide.any():
+            return np.zeros((1, count))
         return np.stack([wide[k:k + count] for k in range(2 * spread + 1)])
 
     def correlate(self, mic: np.ndarray, start_sample: int) -> tuple[int, float, float]:

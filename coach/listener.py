@@ -101,9 +101,8 @@ class Listener:
         done = 0
         while done < len(mic):
             piece_end = min(len(mic), max(done + 1, self._next_estimate - start))
-            spread = round(self.guard.follow_seconds * SAMPLE_RATE_HZ)
             out[done:piece_end] = _subtract(mic[done:piece_end],
-                                            self.reference.echoes(start + done, piece_end - done, spread), start + done)
+                                            self.reference.echoes(start + done, piece_end - done), start + done)
             done = piece_end
             if start + done >= self._next_estimate:
                 lo = self._next_estimate - window - self._mic_start

@@ -279,3 +279,23 @@ def test_the_first_cue_after_a_long_pause_is_cancelled_from_its_start() -> None:
     assert dropped, "the pause did not drop the estimate: the test shows nothing"
     removed_db = 10 * np.log10(np.sum(out[lo:hi] ** 2) / np.sum(samples[lo:hi] ** 2))
     assert removed_db < -20.0, removed_db
+
+
+def test_after_a_pause_the_last_path_is_searched_as_far_as_a_path_found_again_may_have_moved() -> None:
+    """Live, the first cue after a pause came 18 samples (1.1 ms) later than the
+    last path: searched only as far as the canceller follows within a cue (1 ms),
+    its start lost a few dB until the new path was confirmed."""
+    first, second = speechlike(2.0, seed=8), speechlike(1.0, seed=9)
+    samples = mic(6.0, [coach_echo(first, 0.5, delay_ms=40.0), coach_echo(second, 4.0, delay_ms=41.125)])
+    removed = {}
+    for tolerance in (GuardConfig().known_path_tolerance_seconds, GuardConfig().follow_seconds):
+        listener = Listener(ToneEngine(), PARSER, guard=GuardConfig(
+            known_path_tolerance_seconds=tolerance, room=RoomConfig(seconds=0.0)))   # the first stage alone
+        listener.note_playback("first cue", pcm(first), 0.5)
+        listener.note_playback("second cue", pcm(second), 4.0)
+        heard = np.round(samples)
+        out = np.concatenate([listener._cancel(heard[at:at + 480], at) for at in range(0, len(heard), 480)])
+        lo, hi = round(4.05 * RATE), round(4.2 * RATE)      # before the new estimate confirms it
+        removed[tolerance] = 10 * np.log10(np.sum(out[lo:hi] ** 2) / np.sum(samples[lo:hi] ** 2))
+    assert removed[GuardConfig().known_path_tolerance_seconds] < -20.0, removed
+    assert removed[GuardConfig().follow_seconds] > -10.0, removed
