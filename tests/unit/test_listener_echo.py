@@ -240,44 +240,44 @@ def test_what_the_canceller_leaves_of_the_coach_voice_is_still_the_coach() -> No
     assert {h.command for h in heard[-100.0]} == {"stop"}, "the residue alone did not look like a person"
 
 
+def second_cue_start_removed_db(guard: GuardConfig, second_at: float, second_delay_ms: float,
+                                 piece_seconds: float) -> tuple[float, bool]:
+    """Two cues, the second ``second_at`` seconds in and coming back with its own delay
+    (the first: 40 ms): how far the second cue's first ``piece_seconds`` (from 50 ms in)
+    were removed, and whether the estimate was dropped before it (a pause)."""
+    first, second = speechlike(2.0, seed=8), speechlike(1.0, seed=9)
+    samples = mic(second_at + 2.0, [coach_echo(first, 0.5, delay_ms=40.0),
+                                    coach_echo(second, second_at, delay_ms=second_delay_ms)])
+    listener = Listener(ToneEngine(), PARSER, guard=guard)
+    listener.note_playback("first cue", pcm(first), 0.5)
+    listener.note_playback("second cue", pcm(second), second_at)
+    heard = np.round(samples)
+    out, dropped = [], False
+    for at in range(0, len(heard), 480):
+        out.append(listener._cancel(heard[at:at + 480], at))
+        dropped = dropped or (2.6 * RATE < at < second_at * RATE and listener.reference.delay_samples is None)
+    out = np.concatenate(out)
+    lo, hi = round((second_at + 0.05) * RATE), round((second_at + 0.05 + piece_seconds) * RATE)
+    return 10 * np.log10(np.sum(out[lo:hi] ** 2) / np.sum(samples[lo:hi] ** 2)), dropped
+
+
 def test_each_playback_is_cancelled_from_its_first_frame_though_its_path_moved_a_few_samples() -> None:
     """Live, each playback reaches the microphone a few samples later or sooner than
     the one before (the device clocks drift). The canceller follows such small
     jumps at once, instead of leaving the start of every cue to the estimator."""
-    first, second = speechlike(2.0, seed=8), speechlike(1.0, seed=9)
-    samples = mic(5.0, [coach_echo(first, 0.5, delay_ms=40.0), coach_echo(second, 3.0, delay_ms=40.375)])
-    removed = {}
-    for follow in (GuardConfig().follow_seconds, 0.0):
-        listener = Listener(ToneEngine(), PARSER, guard=GuardConfig(follow_seconds=follow))
-        listener.note_playback("first cue", pcm(first), 0.5)
-        listener.note_playback("second cue", pcm(second), 3.0)
-        heard = np.round(samples)
-        out = np.concatenate([listener._cancel(heard[at:at + 480], at) for at in range(0, len(heard), 480)])
-        lo, hi = round(3.05 * RATE), round(3.25 * RATE)      # the second cue's first 0.2 s
-        removed[follow] = 10 * np.log10(np.sum(out[lo:hi] ** 2) / np.sum(samples[lo:hi] ** 2))
+    removed = {follow: second_cue_start_removed_db(GuardConfig(follow_seconds=follow), 3.0, 40.375, 0.2)[0]
+               for follow in (GuardConfig().follow_seconds, 0.0)}
     assert removed[GuardConfig().follow_seconds] < -20.0, removed
     assert removed[0.0] > -10.0, removed
-
 
 
 def test_the_first_cue_after_a_long_pause_is_cancelled_from_its_start() -> None:
     """After a pause the estimate is dropped (only the coach's voice may confirm a
     path), but the last path still removes the next cue from its first frame: live,
     the first cue after a pause ("Time for a short break") was heard as "stop"."""
-    first, second = speechlike(2.0, seed=8), speechlike(1.0, seed=9)
-    samples = mic(6.0, [coach_echo(first, 0.5), coach_echo(second, 4.0)])
-    listener = Listener(ToneEngine(), PARSER, guard=GuardConfig(room=RoomConfig(seconds=0.0)))   # the first stage alone
-    listener.note_playback("first cue", pcm(first), 0.5)
-    listener.note_playback("second cue", pcm(second), 4.0)
-    heard = np.round(samples)
-    out, dropped = [], False
-    for at in range(0, len(heard), 480):
-        out.append(listener._cancel(heard[at:at + 480], at))
-        dropped = dropped or (at > 3 * RATE and listener.reference.delay_samples is None)
-    out = np.concatenate(out)
-    lo, hi = round(4.05 * RATE), round(4.2 * RATE)      # before the new estimate confirms it
+    first_stage_alone = GuardConfig(room=RoomConfig(seconds=0.0))
+    removed_db, dropped = second_cue_start_removed_db(first_stage_alone, 4.0, 40.0, 0.15)
     assert dropped, "the pause did not drop the estimate: the test shows nothing"
-    removed_db = 10 * np.log10(np.sum(out[lo:hi] ** 2) / np.sum(samples[lo:hi] ** 2))
     assert removed_db < -20.0, removed_db
 
 
@@ -285,17 +285,10 @@ def test_after_a_pause_the_last_path_is_searched_as_far_as_a_path_found_again_ma
     """Live, the first cue after a pause came 18 samples (1.1 ms) later than the
     last path: searched only as far as the canceller follows within a cue (1 ms),
     its start lost a few dB until the new path was confirmed."""
-    first, second = speechlike(2.0, seed=8), speechlike(1.0, seed=9)
-    samples = mic(6.0, [coach_echo(first, 0.5, delay_ms=40.0), coach_echo(second, 4.0, delay_ms=41.125)])
     removed = {}
     for tolerance in (GuardConfig().known_path_tolerance_seconds, GuardConfig().follow_seconds):
-        listener = Listener(ToneEngine(), PARSER, guard=GuardConfig(
-            known_path_tolerance_seconds=tolerance, room=RoomConfig(seconds=0.0)))   # the first stage alone
-        listener.note_playback("first cue", pcm(first), 0.5)
-        listener.note_playback("second cue", pcm(second), 4.0)
-        heard = np.round(samples)
-        out = np.concatenate([listener._cancel(heard[at:at + 480], at) for at in range(0, len(heard), 480)])
-        lo, hi = round(4.05 * RATE), round(4.2 * RATE)      # before the new estimate confirms it
-        removed[tolerance] = 10 * np.log10(np.sum(out[lo:hi] ** 2) / np.sum(samples[lo:hi] ** 2))
+        first_stage_alone = GuardConfig(known_path_tolerance_seconds=tolerance, room=RoomConfig(seconds=0.0))
+        removed[tolerance], dropped = second_cue_start_removed_db(first_stage_alone, 4.0, 41.125, 0.15)
+        assert dropped
     assert removed[GuardConfig().known_path_tolerance_seconds] < -20.0, removed
     assert removed[GuardConfig().follow_seconds] > -10.0, removed
