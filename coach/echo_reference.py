@@ -131,8 +131,7 @@ class EchoReference:
         if path is None:
             return np.zeros((1, count))
         delay, gain = path
-        standing_in = self.delay_samples is None
-        spread = round((self.config.known_path_tolerance_seconds if standing_in
+        spread = round((self.config.known_path_tolerance_seconds if self.standing_in
                         else self.config.follow_seconds) * SAMPLE_RATE_HZ)
         wide = gain * self.played(start_sample - delay - spread, count + 2 * spread)
         if not wide.any():
@@ -182,6 +181,11 @@ class EchoReference:
                 or (len(self._candidates) >= needed and self._consistent(self._candidates))):
             self.delay_samples, self.gain = delay, gain
             self._explained = [*self._explained, explained][-8:]
+
+    @property
+    def standing_in(self) -> bool:
+        """The last path is in use until a new one is confirmed (after a pause)."""
+        return self.delay_samples is None and self._prior is not None
 
     @property
     def single_path(self) -> bool:
