@@ -35,14 +35,17 @@ class GuardConfig:
     #                                     output + input buffers can exceed 0.25 s)
     follow_seconds: float = 0.001       # the canceller follows path jumps this large at once
     #                                     (live, each playback's delay differs by a few samples)
+    stand_in_seconds: float = 0.002     # ... and this large while the last path stands in after
+    #                                     a pause (live: the next cue came back up to 1.1 ms off;
+    #                                     measured: searched ±4 ms frame by frame, a word said
+    #                                     over the cue lost enough to fall under the guard's bar)
     estimate_every_seconds: float = 0.25
     estimate_window_seconds: float = 0.5
     min_correlation: float = 0.3        # only update delay/gain when the echo dominates
     confirm_windows: int = 3            # ... and the same delay and gain hold this many windows
     delay_tolerance_seconds: float = 0.001
     known_path_tolerance_seconds: float = 0.004     # a known path found again after a pause
-    #                                     (device clocks and adaptive resamplers drift by ms a minute);
-    #                                     the last path is searched this far while it stands in
+    #                                     (device clocks and adaptive resamplers drift by ms a minute)
     gain_tolerance: float = 0.35        # relative spread of the gain over those windows
     single_path_explained: float = 0.9  # one path lately explains this much of the microphone (the
     #                                     median of 8 windows; measured: live loopback 0.97, simulated
@@ -121,18 +124,16 @@ class EchoReference:
                 out[lo - start_sample:hi - start_sample] += p.samples[lo - p.start_sample:hi - p.start_sample]
         return out
 
-    def echoes(self, start_sample: int, count: int) -> np.ndarray:
-        """The echo at every delay near the one in use (one row each), so the canceller
-        can follow the small jump of the path that each new playback brings on a live
-        device. After a pause the last path is used until the new one is confirmed
-        (otherwise the start of every cue after a pause would reach the recognizer
-        unremoved), searched as widely as a path found again may have moved."""
+    def echoes(self, start_sample: int, count: int, spread: int) -> np.ndarray:
+        """The echo at every delay up to ``spread`` samples either side of the one in
+        use (one row each), so the canceller can follow the small jump of the path
+        that each new playback brings on a live device. After a pause the last path
+        is used until the new one is confirmed: otherwise the start of every cue
+        after a pause would reach the recognizer unremoved."""
         path = self._path_in_use()
         if path is None:
             return np.zeros((1, count))
         delay, gain = path
-        spread = round((self.config.known_path_tolerance_seconds if self.standing_in
-                        else self.config.follow_seconds) * SAMPLE_RATE_HZ)
         wide = gain * self.played(start_sample - delay - spread, count + 2 * spread)
         if not wide.any():
             return np.zeros((1, count))

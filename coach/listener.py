@@ -101,9 +101,7 @@ class Listener:
         done = 0
         while done < len(mic):
             piece_end = min(len(mic), max(done + 1, self._next_estimate - start))
-            echoes = self.reference.echoes(start + done, piece_end - done)
-            if self.reference.standing_in:
-                echoes = _near_best(mic[done:piece_end], echoes, round(self.guard.follow_seconds * SAMPLE_RATE_HZ))
+            echoes = self.reference.echoes(start + done, piece_end - done, self._echo_spread())
             out[done:piece_end] = _subtract(mic[done:piece_end], echoes, start + done)
             done = piece_end
             if start + done >= self._next_estimate:
@@ -118,6 +116,12 @@ class Listener:
             self._mic = self._mic[-keep:]
             self.reference.forget_before(self._mic_start - round(self.guard.max_delay_seconds * SAMPLE_RATE_HZ))
         return out
+
+    def _echo_spread(self) -> int:
+        """How many samples either side of the echo path to try: live, each playback
+        comes back a few samples off the last, and the first after a pause further."""
+        seconds = self.guard.stand_in_seconds if self.reference.standing_in else self.guard.follow_seconds
+        return round(seconds * SAMPLE_RATE_HZ)
 
     def explained(self, segment: Segment) -> float:
         """Fraction of the segment (after echo removal) that the playback still
@@ -240,15 +244,6 @@ def _subtract(mic: np.ndarray, echoes: np.ndarray, start_sample: int,
         if lowers[index]:
             out[lo:hi] = residuals[best[index], lo:hi]
     return out
-
-
-def _near_best(mic: np.ndarray, echoes: np.ndarray, spread: int) -> np.ndarray:
-    """The rows of ``echoes`` within ``spread`` of the one that best explains the whole
-    piece. Searched wide frame by frame, a person's word said over the coach finds
-    some delay that takes a little off it (measured: "stop" fell under the guard's
-    bar); one delay for the piece, as one playback has, cannot fit a word."""
-    best = int(np.argmin(((mic[None, :] - echoes) ** 2).sum(axis=1)))
-    return echoes[max(0, best - spread):best + spread + 1]
 
 
 def _contains(cue_text: str, phrase_text: str) -> bool:
