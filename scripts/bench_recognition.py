@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import make_training_set as mts  # noqa: E402
 from coach.asr.keyword import CONTEXTS, KeywordClassifier, decide  # noqa: E402
 from enrollment_gain import enroll_bench, enroll_runtime_bench  # noqa: E402
-from recognition_pipeline import pct, pipeline_bench, shaped  # noqa: E402
+from recognition_pipeline import pct, pipeline_bench, pipeline_synthetic_bench, shaped  # noqa: E402
 
 REAL_WORDS = {"session": {"stop": "stop", "go": "resume"},
               "yesno": {"yes": "yes", "no": "no", "stop": "stop"},
@@ -132,8 +132,7 @@ def synthetic_clips() -> list[tuple[str, str, str, np.ndarray]]:
     return out
 
 
-def synthetic_bench(clf: KeywordClassifier) -> None:
-    clips = synthetic_clips()
+def synthetic_bench(clf: KeywordClassifier, clips: list) -> None:
     probs = [clf.model.probabilities(clf.features(shaped(x, clf.model.info).tobytes()))[0] for *_, x in clips]
     print(f"\n== Synthetic voices never used in training ({len(clips)} renders: Piper joe at "
           f"{len(PIPER_SCALES)} speeds, espeak-ng named variants) — NOT real speech ==")
@@ -219,7 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_pipeline and args.weights is None:   # the pipeline runs the shipped weights
         pipeline_bench(rows)
     if not args.no_synthetic:
-        synthetic_bench(clf)
+        clips = synthetic_clips()
+        synthetic_bench(clf, clips)
+        if not args.no_pipeline and args.weights is None:
+            pipeline_synthetic_bench(clips)
     if args.pocketsphinx:
         pocketsphinx_bench(rows)
     if args.enroll:

@@ -100,3 +100,32 @@ def pipeline_bench(rows: list[dict], engine_name: str = "auto") -> dict[str, lis
                   f"p50 {np.percentile(values, 50):.0f} ms, p95 {np.percentile(values, 95):.0f} ms, "
                   f"max {values.max():.0f} ms (target p95 <= {target} ms)")
     return latencies
+
+
+def pipeline_synthetic_bench(clips: list[tuple[str, str, str, np.ndarray]], engine_name: str = "auto") -> None:
+    """The unseen synthetic renders (label, text, voice, samples) through the whole
+    pipeline: each command heard in each context that has it, and commands fired on
+    running speech (label "other")."""
+    engine, parser, _ = open_recognizer(argparse.Namespace(engine=engine_name, content_dir=None))
+    print(f"\n== Whole pipeline (endpointer + {engine.name}), synthetic voices never used in training "
+          f"— NOT real speech ==")
+    for context in parser.command_set.contexts:
+        wanted = {p.command for p in parser.command_set.context_phrases(context)}
+        parts, fired = [], 0
+        counts: dict[str, list[int]] = {}
+        for label, _, _, samples in clips:
+            command = "number" if label in DIGITS + ("ten",) else label
+            if command != "other" and command not in wanted:
+                continue
+            heard, _, _ = hear_pcm(engine, parser, samples.astype("<i2").tobytes(), context)
+            if command == "other":
+                fired += heard is not None
+                continue
+            value = (DIGITS + ("ten",)).index(label) if command == "number" else None
+            tally = counts.setdefault(command, [0, 0])
+            tally[0] += heard is not None and heard.command == command and heard.value == value
+            tally[1] += 1
+        parts = [f"{command} {k}/{n}" for command, (k, n) in counts.items()]
+        others = sum(label == "other" for label, *_ in clips)
+        print(f"  [{context}] " + ", ".join(parts))
+        print(f"  [{context}] commands fired on running speech: {pct(fired, others)}")

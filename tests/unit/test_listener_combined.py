@@ -64,6 +64,31 @@ def test_number_labels_become_number_words() -> None:
 def test_classifier_rejection_overrules_a_decoder_proposal_it_knows() -> None:
     classifier = FakeClassifier("other", 0.7, {"stop": 0.1, "pain": 0.05, "other": 0.7, "noise": 0.15})
     engine = CombinedEngine(COMMANDS, FakeDecoder(hyp("stop")), classifier)
+    assert engine.policy.urgent_agree_min > 0.1
+    assert engine.transcribe(b"", "session") is None
+
+
+def test_an_urgent_word_the_classifier_ranks_first_counts_when_the_decoder_proposes_it() -> None:
+    scores = {"stop": 0.02, "pain": 0.2, "next": 0.05, "other": 0.7, "noise": 0.03}
+    heard = CombinedEngine(COMMANDS, FakeDecoder(hyp("that hurts", 0.97)), FakeClassifier("other", 0.7, scores))
+    out = heard.transcribe(b"", "session")
+    assert out.text == "that hurts" and out.confidence == pytest.approx(0.2)   # the classifier's score
+    other_word = CombinedEngine(COMMANDS, FakeDecoder(hyp("stop")), FakeClassifier("other", 0.7, scores))
+    assert other_word.transcribe(b"", "session") is None
+
+
+def test_urgent_agreement_needs_the_floor_and_first_place() -> None:
+    under = {"pain": 0.1, "other": 0.85, "noise": 0.05}
+    engine = CombinedEngine(COMMANDS, FakeDecoder(hyp("it hurts")), FakeClassifier("other", 0.85, under))
+    assert engine.transcribe(b"", "session") is None
+    second = {"pain": 0.2, "next": 0.3, "other": 0.45, "noise": 0.05}
+    engine = CombinedEngine(COMMANDS, FakeDecoder(hyp("it hurts")), FakeClassifier("other", 0.45, second))
+    assert engine.transcribe(b"", "session") is None
+
+
+def test_the_other_words_get_no_urgent_agreement() -> None:
+    scores = {"next": 0.4, "stop": 0.05, "other": 0.5, "noise": 0.05}
+    engine = CombinedEngine(COMMANDS, FakeDecoder(hyp("next")), FakeClassifier("other", 0.5, scores))
     assert engine.transcribe(b"", "session") is None
 
 
@@ -123,6 +148,15 @@ def test_decoder_is_not_run_when_the_classifier_knows_every_word_of_the_context(
     assert engine.transcribe(b"", "yesno") is None and decoder.calls == 1   # "yes" is the classifier's to veto
     decoder.hyp = hyp("not sure")
     assert engine.transcribe(b"", "yesno").text == "not sure"
+
+
+def test_decoder_is_run_only_when_agreement_could_accept_the_classifiers_first_command() -> None:
+    every = {label: 0.01 for label in ("yes", "no", "not_sure", "repeat", "stop", "pain")}
+    decoder = CountingDecoder(hyp("stop"))
+    yes_first = CombinedEngine(COMMANDS, decoder, FakeClassifier("other", 0.6, {**every, "yes": 0.3, "other": 0.6}))
+    assert yes_first.transcribe(b"", "yesno") is None and decoder.calls == 0
+    stop_first = CombinedEngine(COMMANDS, decoder, FakeClassifier("other", 0.6, {**every, "stop": 0.3, "other": 0.6}))
+    assert stop_first.transcribe(b"", "yesno").text == "stop" and decoder.calls == 1
 
 
 def test_classifier_confidence_is_its_probability() -> None:
