@@ -9,6 +9,7 @@ like the coach's voice never becomes an echo path.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -191,7 +192,8 @@ class EchoReference:
     @property
     def single_path(self) -> bool:
         """The path in use lately explained nearly all of the microphone."""
-        return bool(self._explained) and float(np.median(self._explained)) >= self.config.single_path_explained
+        # statistics.median: asked every 10 ms block, where numpy's costs 50 us on eight numbers
+        return bool(self._explained) and statistics.median(self._explained) >= self.config.single_path_explained
 
     def path_delay_samples(self) -> int:
         """The echo delay in use or last used (0 when none was found): the coach's

@@ -159,11 +159,25 @@ class PlaybackTap:
             del self._emissions[:keep_from]
 
 
-def _convolve_valid(signal: np.ndarray, response: np.ndarray) -> np.ndarray:
-    """np.convolve(signal, response, "valid") by FFT (a room's response is thousands of taps)."""
-    size = 1 << int(np.ceil(np.log2(signal.size + response.size - 1)))    # fast FFT lengths only
-    spectrum = np.fft.rfft(signal.astype(np.float64), size) * np.fft.rfft(response, size)
-    return np.fft.irfft(spectrum, size)[response.size - 1 : signal.size]
+class _RoomFilter:
+    """np.convolve(signal, response, "valid") by FFT (a room's response is thousands of
+    taps), with the response's spectrum kept per FFT length: a session asks for the
+    same few lengths every block."""
+
+    def __init__(self, response: np.ndarray) -> None:
+        self.response = response
+        self._spectra: dict[int, np.ndarray] = {}
+
+    def valid(self, signal: np.ndarray) -> np.ndarray:
+        count = signal.size - self.response.size + 1
+        if not signal.any():
+            return np.zeros(max(count, 0))      # nothing played within the room's reach
+        size = 1 << int(np.ceil(np.log2(signal.size + self.response.size - 1)))    # fast FFT lengths only
+        response = self._spectra.get(size)
+        if response is None:
+            response = self._spectra[size] = np.fft.rfft(self.response, size)
+        spectrum = np.fft.rfft(signal.astype(np.float64), size) * response
+        return np.fft.irfft(spectrum, size)[self.response.size - 1 : signal.size]
 
 
 class EchoSource:
@@ -183,6 +197,7 @@ class EchoSource:
         self.gain = db_to_gain(gain_db)
         self.delay_samples = seconds_to_samples(delay_ms / 1000.0, inner.rate_hz)
         self.response = room_response(room_rt60_seconds, inner.rate_hz)
+        self._room = _RoomFilter(self.response)
 
     @property
     def rate_hz(self) -> int:
@@ -198,7 +213,7 @@ class EchoSource:
         start_sample = seconds_to_samples(chunk.start_seconds - self.tap.origin_seconds, chunk.rate_hz)
         reach = self.response.size - 1      # earlier playback still ringing in the room
         played = self.tap.played_samples(start_sample - self.delay_samples - reach, mic.size + reach)
-        echo = _convolve_valid(played, self.response) if reach else played
+        echo = self._room.valid(played) if reach else played
         mixed = mic.astype(np.float64) + echo * self.gain
         pcm = to_int16(mixed).tobytes()
         self.tap.forget_before((start_sample - self.delay_samples - reach) / chunk.rate_hz - 1.0)

@@ -332,3 +332,16 @@ def test_a_negative_reverberation_time_is_refused() -> None:
     clock = VirtualClock()
     with pytest.raises(ValueError):
         EchoSource(ArraySource(np.zeros(1), clock), PlaybackTap(RecordingSink(), clock), -6, 0, room_rt60_seconds=-1)
+
+
+def test_the_room_filter_is_numpys_valid_convolution_and_skips_silence() -> None:
+    from coach.audio.echo import _RoomFilter
+
+    response = room_response(0.2, RATE)
+    room = _RoomFilter(response)
+    signal = (np.random.default_rng(3).standard_normal(response.size + 480) * 3000).astype(np.int16)
+    for _ in range(2):                                                 # the second from the kept spectrum
+        np.testing.assert_allclose(room.valid(signal), np.convolve(signal.astype(np.float64), response, "valid"),
+                                   atol=1e-6)
+    silent = room.valid(np.zeros(response.size + 480, np.int16))
+    assert silent.shape == (481,) and not silent.any()
