@@ -149,10 +149,10 @@ def make_trials(count: int, seed: int, span: tuple[float, float], speech: list[t
             clip = stops[i]
             samples = micmix.as_samples(clip)
             word, source = "stop", clip.speaker
-        _, end = micmix.speech_bounds(samples)
+        start, end = micmix.speech_bounds(samples)
         place = rng.uniform(span[0] + 2.0, min(span[1] - 5.0, span[0] + 240.0))
         word_end = place + end
-        during = any(a <= word_end <= b for a, b in speech)
+        during = any(a < word_end and place + start < b for a, b in speech)   # any overlap with the coach's voice
         trials.append((Trial(word, source, round(place, 3), round(word_end, 3), during), samples))
     return trials
 
