@@ -109,19 +109,20 @@ def pipeline_synthetic_bench(clips: list[tuple[str, str, str, np.ndarray]], engi
     engine, parser, _ = open_recognizer(argparse.Namespace(engine=engine_name, content_dir=None))
     print(f"\n== Whole pipeline (endpointer + {engine.name}), synthetic voices never used in training "
           f"— NOT real speech ==")
+    numbers = DIGITS + ("ten",)
     for context in parser.command_set.contexts:
         wanted = {p.command for p in parser.command_set.context_phrases(context)}
-        parts, fired = [], 0
+        fired = 0
         counts: dict[str, list[int]] = {}
         for label, _, _, samples in clips:
-            command = "number" if label in DIGITS + ("ten",) else label
+            command = "number" if label in numbers else label
             if command != "other" and command not in wanted:
                 continue
             heard, _, _ = hear_pcm(engine, parser, samples.astype("<i2").tobytes(), context)
             if command == "other":
                 fired += heard is not None
                 continue
-            value = (DIGITS + ("ten",)).index(label) if command == "number" else None
+            value = numbers.index(label) if command == "number" else None
             tally = counts.setdefault(command, [0, 0])
             tally[0] += heard is not None and heard.command == command and heard.value == value
             tally[1] += 1
