@@ -6,6 +6,10 @@ sleeps), feeds the listener, polls the keys and turns what was heard into sessio
 events. Urgent commands cancel audio in the block they are decided in. Pain with a
 triage hook runs the triage conversation over the same audio (``DialogIO``, in
 ``coach.runner_dialog``), and so does the baseline pain question before the routine.
+
+Every wait goes through ``next_heard``: the routine's blocks, speech being waited
+out, the questions and the rests between them. So 'stop' and pain are honoured the
+same way in every state: heard once, they are never lost between two waits.
 """
 
 from __future__ import annotations
@@ -72,7 +76,8 @@ class Runner:
         self.cue_index: int | None = None
         self.cue_deadline: float | None = None
         self.result: RunResult | None = None
-        self.pending_heard: list[Heard] = []   # heard while the dialog was speaking
+        self.pending_heard: list[Heard] = []   # heard in a block, not yet taken by a wait
+        self.stop_heard: Heard | None = None   # a 'stop' that ends the session: every wait returns it
 
     # -- main loop -------------------------------------------------------------
     def run(self) -> RunResult:
@@ -84,10 +89,10 @@ class Runner:
             self.view.session_started(self.timeline)
         self.set_context("session")
         try:
-            for line in self.opening_lines:
-                self.speak(line, "notice")
-                self.wait_speech()
-            if self.ask_baseline is not None:
+            urgent = self._opening()
+            if urgent is not None:
+                self._dispatch(s.CommandHeard(urgent, self.clock.now()))
+            elif self.ask_baseline is not None:
                 self._dispatch(baseline_conversation(self, self.ask_baseline))
             if self.result is None and self.cue_index is None:
                 self._dispatch(s.Started(self.clock.now()))
@@ -118,6 +123,15 @@ class Runner:
         if self.view and self.result is None and self.view.due(self.events.now()):
             self.view.mode = self.state.mode
             self.view.tick(self.events.now(), self._cue_left(), s.seconds_left(self.state, self.timeline, self.clock.now()))
+
+    def _opening(self) -> Heard | None:
+        """The opening lines; 'stop' or pain over them is returned (the rest is not said)."""
+        for line in self.opening_lines:
+            self.speak(line, "notice")
+            heard = self.wait_speech("urgent")
+            if heard is not None:
+                return heard
+        return None
 
     def _block_for(self, wait_seconds: float) -> float:
         if self.source is not None or self.keys is not None or self.listener is not None:
@@ -170,11 +184,66 @@ class Runner:
             self._dispatch(s.InputEnded(self.clock.now()))
 
     def _listen(self, seconds: float) -> None:
-        for heard in self.read_block(seconds):
-            if self.result is not None:
-                break
-            self.log_heard(heard)
+        """One block of the routine: every command goes to the policy, which halts
+        the audio itself for 'stop' and pain (``CancelAudio`` first)."""
+        heard = self.next_heard(seconds, answers=True, halt=False)
+        while heard is not None and self.result is None:
             self._dispatch(s.CommandHeard(heard, self.clock.now()))
+            heard = self._queued(answers=True)
+
+    def next_heard(self, seconds: float, *, until_quiet: bool = False, answers: bool = False,
+                   halt: bool = True, record: bool = True) -> Heard | None:
+        """The one wait of a session: block by block for ``seconds`` (and, with
+        ``until_quiet``, no longer than the sink plays), listening all the time.
+
+        A latched 'stop' returns at once, and so do urgent commands queued by an
+        earlier wait. 'stop' and pain always return, with the audio cancelled in
+        the block they are heard in (``halt``; the routine's policy does it itself).
+        ``answers``: any other command returns too; otherwise it is ignored quietly
+        (logged as ``command-ignored``, not shown). ``record=False`` after the end:
+        nothing is logged and 'stop' only silences the sink.
+        """
+        if self.stop_heard is not None:
+            return self.stop_heard
+        queued = self._queued(answers)
+        if queued is not None:
+            return queued
+        deadline, left = self.clock.now() + seconds, seconds
+        while left > 1e-9 and (not until_quiet or self.sink.is_playing()):
+            block = self._block_for(left) if not until_quiet else min(left, self.block_seconds)
+            taken = [h for h in self.read_block(block) if self._takes(h, answers, record)]
+            left = deadline - self.clock.now()
+            if not taken:
+                continue
+            self.pending_heard.extend(taken[1:])
+            heard = taken[0]
+            if halt and (heard.command in s.URGENT_COMMANDS or self.sink.is_playing()):
+                self._halt(heard.command, record)
+            return heard
+        return None
+
+    def _takes(self, heard: Heard, answers: bool, record: bool) -> bool:
+        """Whether a wait takes ``heard``: logged (and shown) if so, else quietly noted."""
+        take = answers or heard.command in s.URGENT_COMMANDS
+        if record:
+            if take:
+                self.log_heard(heard)
+            else:
+                self.events.emit("command-ignored", command=heard.command, value=heard.value,
+                                 text=heard.text, source=heard.source)
+        return take
+
+    def _queued(self, answers: bool) -> Heard | None:
+        """The next queued command a wait takes: any (answers), else the first urgent one."""
+        for i, heard in enumerate(self.pending_heard):
+            if answers or heard.command in s.URGENT_COMMANDS:
+                return self.pending_heard.pop(i)
+        return None
+
+    def _halt(self, reason: str, record: bool = True) -> None:
+        self.cancel_audio()
+        if record:
+            self.events.emit("audio-cancelled", reason=reason, cue_index=None)
 
     def log_heard(self, heard: Heard) -> None:
         self.events.emit("command-heard", command=heard.command, value=heard.value, text=heard.text,
@@ -276,36 +345,28 @@ class Runner:
         self.events.emit("said", text=text, purpose=purpose, **({} if play else {"spoken": False}))
         return self._play(text) if play else 0.0
 
-    def wait_speech(self, collect: str = "none") -> None:
-        """Wait until the sink is quiet, still listening.
+    def wait_speech(self, collect: str = "urgent") -> Heard | None:
+        """Wait until the sink is quiet, still listening; return what cut the speech short.
 
-        ``collect``: "none" ignores what is heard; "urgent" keeps 'stop' and 'pain'
-        (they cut the speech short); "all" also keeps answers given over a question.
+        ``collect``: "urgent" takes 'stop' and 'pain' only (words over a statement
+        answer nothing); "all" also takes answers given over a question.
         """
-        limit = self.clock.now() + END_SPEECH_MAX_SECONDS
-        while self.sink.is_playing() and self.clock.now() < limit:
-            for heard in self.read_block(self.block_seconds):
-                if collect == "none":
-                    continue
-                self.log_heard(heard)
-                urgent = heard.command in s.URGENT_COMMANDS
-                if not urgent and collect != "all":
-                    continue        # words over a statement answer nothing yet
-                self.pending_heard.append(heard)
-                self.cancel_audio()
-                self.events.emit("audio-cancelled", reason=heard.command, cue_index=None)
-                return
+        return self.next_heard(END_SPEECH_MAX_SECONDS, until_quiet=True,
+                               answers=collect == "all")
 
     def _finish(self, reason: str) -> None:
+        """The session ends now; its closing words play out after (a 'stop' cuts them)."""
         if self.result is not None:
             return
         self._end_cue("ended")
-        if reason != "interrupted":
-            self.wait_speech()
         self.events.emit("session-ended", reason=reason)
         if self.view:
             self.view.session_ended(reason, self.events.now())
         self.result = RunResult(reason, exit_code_for(reason))
+        self.stop_heard = None
+        self.pending_heard.clear()
+        if reason != "interrupted":
+            self.next_heard(END_SPEECH_MAX_SECONDS, until_quiet=True, record=False)
 
     def _triage(self, report: PainReport) -> None:
         assert self.on_pain is not None

@@ -20,7 +20,9 @@ KEY_HINTS = {
     "yesno": "(keys: y yes, n no, ? not sure, r repeat, s stop)",
     "number": "(keys: 0-9, x for ten, ? not sure, r repeat, s stop)",
     "session": "(keys: space to carry on, s to stop)",
+    "rest": "(keys: s to stop, ! pain)",
 }
+OUTCOME_EVENT = "triage-outcome"     # logged once the safety questions are over
 
 
 class UrgentHeard(Exception):
@@ -32,36 +34,53 @@ class UrgentHeard(Exception):
 
 
 class RunnerDialog:
-    """DialogIO over a Runner. ``urgent_raises``: 'stop' or 'pain' as an answer raises
-    UrgentHeard (used before the routine starts, where they mean the session command)."""
+    """DialogIO over a Runner; every wait is the runner's ``next_heard``.
+
+    While the safety questions are asked, a first 'stop' is an answer (the walker
+    then reads the emergency signs). Once they are over (``triage-outcome`` logged),
+    or before the routine, 'stop' ends the session: it is latched on the runner, so
+    every later wait returns at once and every later line is printed, not spoken.
+    ``urgent_raises``: 'stop' or 'pain' as an answer raises UrgentHeard (used before
+    the routine starts, where they mean the session command).
+    """
 
     def __init__(self, runner: Runner, urgent_raises: bool = False) -> None:
         self.runner = runner
         self.urgent_raises = urgent_raises
+        self.questions_over = False
 
     def say(self, text: str) -> None:
-        if self.runner.pending_heard:
-            # 'stop' or 'pain' was said: print, don't speak; the next ask returns it
-            self.runner.speak(text, "triage", play=False)
+        r = self.runner
+        if r.stop_heard is not None or r.pending_heard:
+            # 'stop' or 'pain' was said: print, don't speak; the next wait returns it
+            r.speak(text, "triage", play=False)
             return
-        self.runner.speak(text, "triage")
-        self.runner.wait_speech("urgent")
+        r.speak(text, "triage")
+        heard = r.wait_speech("urgent")
+        if heard is not None:
+            r.pending_heard.insert(0, heard)
+            self._latch(heard)
 
     def ask(self, text: str, context: str, timeout_seconds: float) -> Heard | None:
         """Answers may come while the question is spoken (that cuts it short)."""
         r = self.runner
         r.set_context(context)
-        if not r.pending_heard:
+        heard: Heard | None = None
+        if r.stop_heard is None and not r.pending_heard:
             r.speak(text, "triage")
             if r.keys is not None and r.view is not None and context in KEY_HINTS:
                 r.view.message(KEY_HINTS[context], r.events.now())
-            r.wait_speech("all")
-        if r.pending_heard:
-            heard: Heard | None = r.pending_heard.pop(0)
-            r.pending_heard = [h for h in r.pending_heard if h.command in URGENT_COMMANDS]
-        else:
-            heard = self._listen_for(timeout_seconds, urgent_only=False)
+            heard = r.wait_speech("all")
+        if heard is None:
+            heard = r.next_heard(timeout_seconds, answers=True)
+        r.pending_heard = [h for h in r.pending_heard if h.command in URGENT_COMMANDS]
+        self._latch(heard)
         return self._meaning(heard, context)
+
+    def _latch(self, heard: Heard | None) -> None:
+        """A 'stop' once the questions are over ends the session."""
+        if heard is not None and heard.command == "stop" and self.questions_over:
+            self.runner.stop_heard = heard
 
     def _meaning(self, heard: Heard | None, context: str) -> Heard | None:
         if heard is None:
@@ -75,28 +94,21 @@ class RunnerDialog:
 
     def wait(self, seconds: float) -> Heard | None:
         """Rest for ``seconds`` on the session clock, still listening: returns 'stop'
-        or 'pain' at once when heard, else None when the time is up."""
-        self.runner.set_context("session")
-        return self._listen_for(seconds, urgent_only=True)
-
-    def _listen_for(self, seconds: float, urgent_only: bool) -> Heard | None:
+        or 'pain' at once when heard (or heard before), else None when the time is up."""
         r = self.runner
-        deadline = r.clock.now() + seconds
-        while r.clock.now() < deadline - 1e-9:
-            left = deadline - r.clock.now()
-            block = min(left, r.block_seconds) if (r.source or r.keys or r.listener) else left
-            heard = r.read_block(block)
-            for h in heard:
-                r.log_heard(h)
-            if urgent_only:
-                heard = [h for h in heard if h.command in URGENT_COMMANDS]
-            if heard:
-                r.pending_heard.extend(heard[1:])
-                return heard[0]
-        return None
+        r.set_context("session")
+        if r.keys is not None and r.view is not None and r.stop_heard is None and not r.pending_heard:
+            r.view.message(KEY_HINTS["rest"], r.events.now())
+        heard = r.next_heard(seconds)
+        self._latch(heard)
+        return heard
 
     def log(self, event_type: str, **fields: Any) -> None:
         self.runner.events.emit(event_type, **fields)
+        if event_type == OUTCOME_EVENT:
+            self.questions_over = True
+            for heard in self.runner.pending_heard:
+                self._latch(heard)
 
 
 def baseline_conversation(runner: Runner, ask: BaselineHook) -> BaselineRated | CommandHeard:

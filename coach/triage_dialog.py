@@ -82,18 +82,21 @@ class _Conversation:
         return heard
 
     def rest(self, seconds: float) -> Heard | None:
-        """Wait through the rest; a DialogIO with ``wait(seconds)`` keeps listening for "stop"."""
+        """Wait through the rest; a DialogIO with ``wait(seconds)`` keeps listening and
+        returns "stop" or pain at once (either ends the rest)."""
         wait = getattr(self.io, "wait", None)
         if wait is None:
             self.clock.sleep(seconds)
             return None
         heard = wait(seconds)
-        return heard if heard is not None and heard.command == "stop" else None
+        return heard if heard is not None and heard.command in ("stop", "pain") else None
 
     def answer(self, ask: Ask) -> Answer:
         for line in ask.preamble:
             self.io.say(line)
         early = self.rest(ask.rest_seconds_before) if ask.rest_seconds_before > 0 else None
+        if early is not None and early.command == "pain":
+            early = None        # pain in the rest: ask about it now
         heard = early or self.listen(ask.text, ask.context, ask.question_id, ask.attempt)
         answer = heard_to_answer(heard)
         self.record(ask.question_id, ask.attempt, answer, heard)
@@ -164,11 +167,14 @@ def _skip_ids(report: PainReport, history: History | None) -> tuple[str, ...]:
 
 
 def _offer_resume(talk: _Conversation, content: TriageContent, locale: str, baseline: int | None) -> str:
-    """Rest, re-rate; carry on only within reach of the baseline and after "go"."""
+    """Rest, re-rate; carry on only within reach of the baseline and after "go".
+    "stop" or pain at any point (the rest, the rating, the prompt) ends the session:
+    pain is the cautious answer to whether to carry on."""
     rules = content.pain_rules
     talk.io.say(content.line("rest", locale))
     early = talk.rest(float(rules.rest_seconds))
     rating: int | None = None
+    urgent = False
     text = content.question("S2R").text.get(locale)
     for attempt in ("first", "repeat"):
         heard = early or talk.listen(text, "number", "resume", attempt)
@@ -177,9 +183,10 @@ def _offer_resume(talk: _Conversation, content: TriageContent, locale: str, base
         if answer.kind == "number" and answer.value is not None and 0 <= answer.value <= rules.scale_max:
             rating = answer.value
             break
-        if answer.kind == "stop":
+        if heard is not None and heard.command in ("stop", "pain"):
+            urgent = True
             break
-    within = rating is not None and baseline is not None and rating <= baseline + rules.resume_within
+    within = not urgent and rating is not None and baseline is not None and rating <= baseline + rules.resume_within
     if within:
         heard = talk.listen(content.line("resume_prompt", locale), "session", "resume-go", "first")
         talk.record("resume-go", "first", heard_to_answer(heard), heard)
