@@ -8,11 +8,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from coach.asr import Heard
 from coach.errors import ContentError
+
+if TYPE_CHECKING:
+    from coach.pain_intents import PainIntents
 
 NUMBER_COMMAND = "number"
 MAX_NUMBER_VALUE = 10
@@ -36,11 +40,13 @@ class Phrase:
 
 @dataclass(frozen=True)
 class CommandSet:
-    """Commands, their phrases, and which commands each context allows."""
+    """Commands, their phrases, and which commands each context allows; ``pain_intents``
+    tells a pain report in free speech (None when the file has no such section)."""
 
     phrases: tuple[Phrase, ...]
     urgent: frozenset[str]
     contexts: Mapping[str, tuple[str, ...]]
+    pain_intents: PainIntents | None = None
 
     def commands(self, context: str) -> tuple[str, ...]:
         if context not in self.contexts:
@@ -170,8 +176,8 @@ class _Validator:
     def run(self, root: yaml.Node | None) -> CommandSet:
         keys = dict((k.value, (k, v)) for k, v in self.mapping(root, "(top)"))
         for name, (key, _) in keys.items():
-            if name not in ("commands", "contexts"):
-                self.fail(key, name, "unknown key (expected commands, contexts)")
+            if name not in ("commands", "contexts", "pain_intents"):
+                self.fail(key, name, "unknown key (expected commands, contexts, pain_intents)")
         phrases: list[Phrase] = []
         urgent: set[str] = set()
         contexts: dict[str, tuple[str, ...]] = {}
@@ -186,9 +192,14 @@ class _Validator:
             known = {p.command for p in phrases}
             for key, body in self.mapping(keys["contexts"][1], "contexts"):
                 contexts[key.value] = self.context(key, body, known)
+        pain_intents = None
+        if "pain_intents" in keys:
+            from coach.pain_intents import read_pain_intents  # imports this module
+
+            pain_intents = read_pain_intents(keys["pain_intents"][1], self.fail)
         if self.problems:
             raise ContentError(self.problems)
-        return CommandSet(tuple(phrases), frozenset(urgent), contexts)
+        return CommandSet(tuple(phrases), frozenset(urgent), contexts, pain_intents)
 
     def command(self, key: yaml.Node, body: yaml.Node, phrases: list[Phrase], urgent: set[str]) -> None:
         name = key.value
