@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--clock", choices=CLOCKS, help="real (default) or virtual: as fast as the CPU allows")
     p.add_argument("--input", choices=("auto", "keyboard", "none", "voice"), default="auto",
                    help="auto (default): voice when a microphone is there, keys in a terminal; or keyboard, none, voice")
-    p.add_argument("--events", metavar="FILE", help="event log (JSON lines); default in the data dir")
+    p.add_argument("--events", metavar="FILE", help="event log (JSON lines; appended to when FILE exists); default a new file in the data dir")
     p.add_argument("--idle-timeout", type=float, metavar="SECONDS",
                    help="end a session left paused this long (default 600)")
     p.add_argument("--dose", choices=DOSES, default="low", help="which end of the articles' ranges (default low)")
@@ -53,7 +53,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--baseline", type=int, metavar="0-10",
                    help="your pain now, from 0 to 10: recorded instead of asked before the session")
     p.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx", "keyword"),
-                   help="speech recognizer (default auto: Vosk when its model is installed, else PocketSphinx)")
+                   help="speech recognizer (default auto: Vosk when its model is installed, else the embedded engine, "
+                        "else the keyboard)")
     p.add_argument("--debug-recording", metavar="DIR",
                    help="store the microphone as the recognizer hears it, and what the coach played, in DIR "
                         "(to replay with scripts/replay_listening.py; nothing is stored without this)")
