@@ -22,7 +22,7 @@ NO_MIC_KEYS_TEXT = "I can't find a microphone, so please use the keyboard."
 NO_MIC_TEXT = "I can't find a microphone, so I can't hear you."
 NO_RECOGNIZER_KEYS_TEXT = "Speech recognition isn't available, so please use the keyboard."
 NO_RECOGNIZER_TEXT = "Speech recognition isn't available, so I can't hear you."
-ENGINE_NAMES = {"vosk": "Vosk", "pocketsphinx": "PocketSphinx", "keyword": "the keyword classifier"}
+ENGINE_NAMES = {"vosk": "Vosk", "whisper": "Whisper tiny.en"}
 
 
 def open_inputs(settings: Settings, a: Adapters, stack: ExitStack) -> None:
@@ -86,17 +86,13 @@ def engine_in_use(settings: Settings, listener: Any) -> tuple[str, str]:
     """(a name to say, the reason it was chosen) for the recognizer the listener uses."""
     reason = getattr(listener, "engine_sentence", "") or ""
     choose = seam("coach.asr.select", "choose_engine")
-    engine, checked = "", False
+    engine = ""
     if choose is not None:
         try:
-            choice = choose(settings.engine or os.environ.get("COACH_ENGINE") or "auto")
-            engine, checked = choice.engine, bool(getattr(choice, "with_classifier", False))
+            engine = choose(settings.engine or os.environ.get("COACH_ENGINE") or "auto").engine
         except (ModelError, UsageError):
             pass
-    name = ENGINE_NAMES.get(engine, engine or "speech recognition")
-    if checked and engine in ("vosk", "pocketsphinx"):
-        name += " and the keyword classifier"
-    return name, reason
+    return ENGINE_NAMES.get(engine, engine or "speech recognition"), reason
 
 
 def _open_mic(settings: Settings, a: Adapters, stack: ExitStack) -> None:

@@ -102,14 +102,6 @@ class CommandParser:
         return Heard(command=phrase.command, value=phrase.value, text=phrase.text, source="text")
 
 
-def jsgf_grammar(command_set: CommandSet, context: str, urgent_only: bool = False,
-                 name: str = "coach") -> str:
-    """A JSGF grammar (PocketSphinx) accepting exactly one phrase of the context."""
-    texts = sorted({p.text for p in command_set.context_phrases(context, urgent_only)})
-    body = "\n    | ".join(texts)
-    return f"#JSGF V1.0;\ngrammar {name};\npublic <command> =\n      {body}\n    ;\n"
-
-
 def vosk_grammar(command_set: CommandSet, context: str, urgent_only: bool = False) -> str:
     """The JSON phrase list for Vosk grammar mode; "[unk]" soaks up everything else."""
     texts = sorted({p.text for p in command_set.context_phrases(context, urgent_only)})

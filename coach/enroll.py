@@ -1,7 +1,7 @@
 """``coach enroll``: the user says each command a few times; the clips stay on the
-device and adapt the keyword classifier to that voice.
+device and adapt the command head (on Whisper's encoder) to that voice.
 
-Folder layout (read back by ``load_enrolled`` whenever the classifier is loaded,
+Folder layout (read back by ``load_enrolled`` whenever the recognizer is loaded,
 which adapts it to this voice; see coach.asr.adapt):
 
     <data dir>/enroll/<label>/<n>.wav      16 kHz mono 16-bit PCM, one utterance,
@@ -10,7 +10,7 @@ which adapts it to this voice; see coach.asr.adapt):
 
 ``<label>`` is a command name from content/commands.yaml (``stop``, ``pain``,
 ``resume`` ...) or, for numbers, the number word (``zero`` ... ``ten``): the same
-labels the classifier uses. The person says the first phrase of the command,
+labels the command head uses. The person says the first phrase of the command,
 which is shown and spoken as the prompt.
 """
 

@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.asr import Heard
-from coach.asr.combined import Hypothesis, SegmentEngine
+from coach.asr import Heard, Hypothesis, SegmentEngine
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk
 from coach.commands import CommandParser, normalise
 from coach.echo_canceller import RoomCanceller
@@ -183,6 +182,8 @@ class Listener:
         heard = self.parser.parse(hyp.text, self.context, urgent_only)
         if heard is None:
             return None
+        if hyp.transcript:          # pain in the person's own words: keep their words
+            heard = replace(heard, text=hyp.transcript)
         if guarded:
             strict = self.guard.min_confidence
             if strict is None:

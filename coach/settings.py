@@ -43,7 +43,7 @@ class Settings:
     voice_id: str | None = None
     rate_wpm: int | None = None
     baseline_rating: int | None = None   # the pain rating before the session, given instead of asked
-    engine: str | None = None        # recognizer: auto | vosk | pocketsphinx | keyword (None: $COACH_ENGINE, else auto)
+    engine: str | None = None        # recognizer: auto | whisper | vosk (None: $COACH_ENGINE, else auto)
     debug_recording: Path | None = None  # store what the listener hears there (only when asked)
 
 

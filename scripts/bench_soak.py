@@ -20,7 +20,6 @@ memory (RSS) at session minute 10 and at the end, event log completeness, wall t
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
@@ -29,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +36,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from coach.asr import Heard  # noqa: E402
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk  # noqa: E402
 from coach.audio.echo import EchoSource, PlaybackTap, db_to_gain  # noqa: E402
 from coach.audio.filesource import SilenceSource  # noqa: E402

@@ -31,6 +31,8 @@ from scipy.signal import resample_poly
 ROOT = Path(__file__).resolve().parent.parent
 DEV_DIR = ROOT.parent / "shared" / "speech" / "commands-dev"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+FSDD_DIR = ROOT.parent / "shared" / "speech" / "fsdd"
+FSDD_HELD_OUT = ("george", "theo")   # declared before any measurement: reported, never trained on
 RATE_HZ = 16_000
 
 # label -> phrases. Labels are the classifier's classes; numbers carry their value.
@@ -132,6 +134,14 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
         w.setsampwidth(2)
         w.setframerate(RATE_HZ)
         w.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+
+
+def fsdd_manifest() -> list[dict]:
+    """The FSDD digit recordings as development-style rows (8 kHz, resampled on reading)."""
+    with open(FSDD_DIR / "manifest.csv", newline="") as f:
+        return [{"path": str(FSDD_DIR / r["path"]), "word": r["label"], "label": r["label"],
+                 "speaker": "fsdd:" + r["speaker"], "held_out": r["speaker"] in FSDD_HELD_OUT}
+                for r in csv.DictReader(f)]
 
 
 def dev_manifest() -> list[dict]:

@@ -20,7 +20,7 @@ from coach.listener import open_listener
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--engine", default="auto", choices=("auto", "vosk", "pocketsphinx", "keyword"))
+    parser.add_argument("--engine", default="auto", choices=("auto", "whisper", "vosk"))
     args = parser.parse_args(argv)
     listener = open_listener(SimpleNamespace(engine=args.engine, content_dir=None))
 

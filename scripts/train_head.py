@@ -1,41 +1,23 @@
-"""Train the keyword classifier and export its weights to coach/asr/data/keywords.npz.
+"""Train the command head on the Whisper tiny.en encoder; export it to coach/asr/data/whisper_head.npz.
+
+Features: each clip cut as the listener cuts it (the clip after quiet room tone
+through the endpointer, its loudest final segment), encoded by Whisper tiny.en in
+a 2 s window, max- and mean-pooled over the frames that hold sound (768 numbers).
+The head is a standardised multinomial logistic regression over them.
 
 Data: the development recordings of the speakers NOT held out for reporting (see
-make_training_set.is_held_out), augmented copies of them, and the espeak-ng
-synthetic set (run make_training_set.py first; synthetic examples weigh 0.1).
-Thresholds per context (and for the urgent words stop/pain in each context) are
-tuned on out-of-fold predictions of a 5-fold speaker-grouped cross-validation on
-the same non-held-out speakers, for the most recall within 1.5 % false accepts on
-other words and 0.5 % on noise. Held-out speakers are never used here except to
-cache their embeddings (for the benchmark). First run: ~8 min of embedding
-(cached in --cache), then ~4 min of fitting.
+make_training_set.is_held_out) and augmented copies of them; the FSDD digit
+recordings of the speakers not in make_training_set.FSDD_HELD_OUT; the espeak-ng synthetic set (run
+make_training_set.py first; synthetic examples weigh less) and every piece the
+listener cuts from its sentences, as "other". Thresholds per context (and for the
+urgent words stop/pain in each context) are tuned on out-of-fold predictions of a
+5-fold speaker-grouped cross-validation on the same training speakers, for the
+most recall within the false-accept budgets. Held-out speakers are never used
+here except to cache their features (for the benchmark). First run: ~10 min of
+encoding on two cores (cached in --cache).
 
---shape says how each clip (after augmentation) is cut before padding; the weights
-record it (info["shape"]):
-- segment (shipped): as the listener cuts it: the clip after quiet room tone through
-  the endpointer, its loudest final segment (recognition_pipeline.heard_segment).
-  Sessions and `coach hear` classify exactly such segments, so training and run
-  time see words placed alike. Every piece the endpointer cuts from the synthetic
-  sentences is added as "other" too (PIECES_WEIGHT): in a session running speech
-  reaches the classifier as word-sized pieces. Measured with --nested-cv against
-  clip: stop 93.1/93.1/93.1 -> 94.7/94.7/96.2 % (session/yesno/number), go 90.4,
-  yes 97.4, no 92.5 %, digits 80.0 % unchanged, false accepts on other words
-  1.6/1.9/2.1 -> 1.7/1.6/1.7 %, noise 0 %. Without the pieces: stop 94.7/96.2/96.2,
-  digits 78.8 %, false accepts 1.4/1.6/1.6 %.
-- clip: the recording as it is.
-- trim: cut to the speech with a short margin (coach.asr.embedding.trim_segment);
-  the classifier then trims the same way at run time (info["trim"]). Against clip:
-  stop 94.7/94.7/96.2 %, go 92.3, yes 99.3, no 95.2, digits 81.2 %, false accepts
-  1.5/2.1/2.0 % (noise 0-0.5 %), but held-out false accepts rose (session 2.6 ->
-  4.6 %, number 4.6 -> 6.1 %).
-
-Usage: nice -n 10 train_keywords.py [--synth /tmp/kw/synth] [--cache /tmp/kw]
-       [--model lr|mlp] [--out coach/asr/data/keywords.npz] [--no-cv] [--urgent-copies N]
-       [--shape clip|trim|segment] [--nested-cv]
-
---nested-cv prints, instead of training, the honest estimate over all 104
-development speakers (5 outer speaker folds, thresholds tuned by an inner 4-fold
-CV inside each outer training part); ~4 min once the caches exist.
+Usage: nice -n 10 train_head.py [--synth /tmp/kw/synth] [--cache /tmp/wh] [--c C]
+       [--out coach/asr/data/whisper_head.npz] [--no-cv] [--nested-cv]
 """
 
 from __future__ import annotations
@@ -54,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import make_training_set as mts  # noqa: E402
 from recognition_pipeline import heard_segment, heard_segments  # noqa: E402
-from coach.asr.embedding import SpeechEmbedder, pad_segment, pool, trim_segment  # noqa: E402
+from coach.asr.whisper import WhisperModel  # noqa: E402
 from coach.asr.keyword import (CONTEXTS, REJECT_LABELS as REJECT, URGENT_LABELS as URGENT,  # noqa: E402
                                KeywordModel, decide)
 
@@ -63,15 +45,20 @@ SYNTH_WEIGHT = 0.1   # measured: equal weight cost 10+ points of real-speech rec
 FA_OTHER_BUDGET, FA_NOISE_BUDGET = 0.015, 0.005   # tuning margins under the 3 % / 1 % targets
 AUGMENT_MORE = ("stop", "resume")   # real clips with extra augmented copies
 PIECES_WEIGHT = 0.1   # every listener-cut piece of the synthetic sentences, as "other" (--shape segment)
-URGENT_AUG_COPIES = 6   # extra augmented copies of real stop/go clips: better in grouped CV
-_EMBEDDER: SpeechEmbedder | None = None
+URGENT_AUG_COPIES = 2   # extra augmented copies of real stop/go clips: better in grouped CV
+_MODEL: WhisperModel | None = None
 
 
 # ---------------------------------------------------------------- features
 
 def _init_worker() -> None:
-    global _EMBEDDER
-    _EMBEDDER = SpeechEmbedder.load(threads=1)
+    global _MODEL
+    _MODEL = WhisperModel(threads=1)
+
+
+def encode(x: np.ndarray) -> np.ndarray:
+    """One segment (int16) as the head sees it: a (1, 768) row."""
+    return _MODEL.encode(x.astype(np.float32) / 32768.0).pooled().astype(np.float32)[None]
 
 
 def _embed_job(job: tuple) -> np.ndarray:
@@ -81,15 +68,13 @@ def _embed_job(job: tuple) -> np.ndarray:
         rng = random.Random(aug_seed)
         noises = [mts.read_wav(Path(p)) for p in rng.sample(noise_paths, min(3, len(noise_paths)))]
         x = mts.augment(x, noises, rng)
-    if shape == "trim":
-        x = trim_segment(x)
-    elif shape == "segment":
+    if shape == "segment":
         x = heard_segment(x)
-    return _EMBEDDER.embeddings(pad_segment(x)).astype(np.float32)
+    return encode(x)
 
 
 def _pieces_job(path: str) -> list[np.ndarray]:
-    return [_EMBEDDER.embeddings(pad_segment(p)).astype(np.float32) for p in heard_segments(mts.read_wav(Path(path)))]
+    return [encode(p) for p in heard_segments(mts.read_wav(Path(path)))]
 
 
 def running_speech_pieces(rows: list[dict], cache: Path, workers: int = 2) -> tuple[list[dict], list[np.ndarray]]:
@@ -151,15 +136,12 @@ def read_synth(folder: Path) -> list[dict]:
 
 
 def dataset(synth_dir: Path, cache: Path, aug_copies: int = 2,
-            urgent_copies: int = URGENT_AUG_COPIES, shape: str = "clip",
+            urgent_copies: int = URGENT_AUG_COPIES, shape: str = "segment",
             all_speakers: bool = False) -> dict:
-    """All rows with their pooled features; keys: dev, dev_aug, synth, synth_aug.
-    dev_aug also holds ``urgent_copies`` extra augmented copies of the real clips of
-    the labels in AUGMENT_MORE (stop, go). Six copies raised grouped-CV recall
-    (stop 94->95 % session, 91->94-95 % yes/no and number; go 89->92 %) at lower
-    false accepts, though not stop on the held-out speakers (79/90 either way);
-    the shipped weights use them (the default)."""
-    dev = mts.dev_manifest()
+    """All rows with their features; keys: dev (development and FSDD recordings),
+    dev_aug, synth, synth_aug, synth_pieces. dev_aug also holds ``urgent_copies``
+    extra augmented copies of the real clips of the labels in AUGMENT_MORE."""
+    dev = mts.dev_manifest() + mts.fsdd_manifest()
     noise_paths = [r["path"] for r in dev if r["label"] == "noise" and not r["held_out"]]
     # all_speakers: augmented copies of every speaker too (only for --nested-cv)
     train_dev = [r for r in dev if all_speakers or not r["held_out"]]
@@ -183,7 +165,7 @@ def dataset(synth_dir: Path, cache: Path, aug_copies: int = 2,
 
 
 def pooled(embs: list[np.ndarray]) -> np.ndarray:
-    return np.stack([pool(e) for e in embs])
+    return np.stack([e.reshape(-1) for e in embs]).astype(np.float64)
 
 
 # ---------------------------------------------------------------- training
@@ -340,20 +322,17 @@ def nested_cv(data: dict, kind: str, c: float, outer: int = 5, inner: int = 4) -
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--synth", type=Path, default=Path("/tmp/kw/synth"))
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/kw"))
+    ap.add_argument("--cache", type=Path, default=Path("/tmp/wh"))
     ap.add_argument("--model", choices=["lr", "mlp"], default="lr")
     ap.add_argument("--c", type=float, default=0.03)
-    ap.add_argument("--out", type=Path, default=mts.ROOT / "coach/asr/data/keywords.npz")
+    ap.add_argument("--out", type=Path, default=mts.ROOT / "coach/asr/data/whisper_head.npz")
     ap.add_argument("--no-cv", action="store_true", help="keep thresholds at 0.5")
     ap.add_argument("--urgent-copies", type=int, default=URGENT_AUG_COPIES,
                     help="extra augmented copies of the real stop/go clips")
-    ap.add_argument("--shape", choices=("clip", "trim", "segment"), default="segment",
-                    help="clip: as recorded; trim: cut to the speech (see above); "
-                         "segment: as the listener cuts it (see above)")
     ap.add_argument("--nested-cv", action="store_true",
                     help="print the nested CV estimate over all speakers (~6 min) and exit")
     args = ap.parse_args(argv)
-    shape = args.shape
+    shape = "segment"
     if args.nested_cv:
         nested_cv(dataset(args.synth, args.cache, urgent_copies=args.urgent_copies, shape=shape,
                           all_speakers=True), args.model, args.c)
@@ -369,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     x, y, w = training_arrays(data, lambda r: not r["held_out"])
     model = fit(x, y, args.model, args.c, sample_weight=w)
     model = KeywordModel(model.labels, model.mean, model.scale, model.layers, thresholds,
-                         dict(model.info, n_train=int(len(y)), pooling="max,mean,std", trim=shape == "trim", shape=shape,
+                         dict(model.info, n_train=int(len(y)), features="whisper-tiny.en encoder, 2 s window, max+mean",
+                              window_seconds=2.0, shape=shape, fsdd_held_out=list(mts.FSDD_HELD_OUT),
                               held_out="md5('coach-heldout:'+speaker) % 4 == 0"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)

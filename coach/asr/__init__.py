@@ -1,4 +1,5 @@
-"""Speech recognition port and what it hears."""
+"""Speech recognition: the ports, what an engine hears in a segment, and the
+command decided from it."""
 
 from __future__ import annotations
 
@@ -39,3 +40,23 @@ class Recognizer(Protocol):
         ...
 
     def reset(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """What an engine heard in one segment. ``complete`` is False for a partial path;
+    ``transcript`` holds the words when a phrase was read out of free speech."""
+
+    text: str
+    confidence: float
+    complete: bool = True
+    engine: str = ""
+    transcript: str = ""
+
+
+class SegmentEngine(Protocol):
+    """Decides one endpointed speech segment (16 kHz int16) in a context."""
+
+    name: str
+
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None: ...

@@ -1,4 +1,4 @@
-"""Adapting the keyword classifier to one voice from a few enrolled clips.
+"""Adapting the command head to one voice from a few enrolled clips.
 
 The shipped model is a multinomial logistic regression over standardised pooled
 embeddings. Adaptation is a MAP fit with a Gaussian prior centred on the shipped
@@ -16,6 +16,7 @@ a command, which is the one mistake rejection exists to prevent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -60,3 +61,14 @@ def adapt_model(model: KeywordModel, features: np.ndarray, labels: list[str],
         b -= step * (g.sum(axis=0) + pull * (b - b0))
     info = {**model.info, "adapted_clips": len(keep)}
     return replace(model, layers=((w, b),), info=info)
+
+
+def adapt_head(model: KeywordModel, features: Callable[[bytes], np.ndarray],
+               examples: list[tuple[str, bytes]]) -> KeywordModel:
+    """``model`` fine-tuned on the user's own clips (label, 16 kHz int16 pcm), each
+    turned into the head's input by ``features``; unchanged with no usable clip."""
+    known = [(label, pcm) for label, pcm in examples if label in model.labels]
+    if not known:
+        return model
+    rows = np.stack([np.reshape(features(pcm), -1) for _, pcm in known])
+    return adapt_model(model, rows, [label for label, _ in known])

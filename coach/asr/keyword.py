@@ -1,19 +1,12 @@
-"""Keyword classifier: decides what one endpointed speech segment is.
+"""The command head: decides what one endpointed speech segment is.
 
-A small model (standardised pooled speech embeddings -> multinomial logistic
-regression, weights exported to numpy; an MLP layout loads too) over the speech
-embedding of ``coach.asr.embedding``. Its main job is rejection: a segment
-becomes a command only when the best of the context's commands reaches the
-context's threshold (urgent words have their own); everything else is "other"
-or "noise". Inference is numpy + onnxruntime, no scikit-learn.
-
-Segments: pass the endpointed speech (16 kHz mono int16 bytes) with little
-silence around it (about 0.02-0.25 s each side, as an endpointer with a short
-pre-roll and a 200 ms hangover gives). Weights trained with ``info["trim"]``
-first cut the background around the speech (0.1 s kept before, 0.2 s after);
-the classifier then centres the segment in 1.6 s of digital silence (segments
-longer than 1.6 s get 0.3 s each side), as in training.
-Long segments are treated like running speech, which was trained as "other".
+A standardised multinomial logistic regression (weights in numpy; an MLP layout
+loads too) over pooled Whisper tiny.en encoder states (``coach.asr.whisper``).
+Its main job is rejection: a segment becomes a command only when the best of the
+context's commands reaches the context's threshold (urgent words have their
+own); everything else is "other" or "noise". Inference is numpy, no scikit-learn.
+Segments are passed as the endpointer cuts them; training cut its clips the same
+way (scripts/train_head.py).
 """
 
 from __future__ import annotations
@@ -27,7 +20,7 @@ import numpy as np
 
 from coach.errors import ModelError
 
-DEFAULT_WEIGHTS = Path(__file__).parent / "data" / "keywords.npz"
+DEFAULT_WEIGHTS = Path(__file__).parent / "data" / "whisper_head.npz"
 REJECT_LABELS = ("other", "noise")
 NUMBER_LABELS = ("zero", "one", "two", "three", "four", "five",
                  "six", "seven", "eight", "nine", "ten")
@@ -93,9 +86,14 @@ class KeywordModel:
         np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
+    def read_default(cls) -> "KeywordModel":
+        """The head that ships in the package."""
+        return cls.read(DEFAULT_WEIGHTS)
+
+    @classmethod
     def read(cls, path: Path) -> "KeywordModel":
         if not Path(path).is_file():
-            raise ModelError("keyword-model-missing", f"keyword classifier weights missing: {path}")
+            raise ModelError("head-missing", f"the command head's weights are missing: {path}")
         try:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
@@ -103,8 +101,8 @@ class KeywordModel:
                                for i in range(int(meta["n_layers"])))
                 mean, scale = z["mean"].astype(np.float64), z["scale"].astype(np.float64)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-            raise ModelError("keyword-model-broken",
-                             f"keyword classifier weights unreadable: {path}: {exc}") from None
+            raise ModelError("head-broken",
+                             f"the command head's weights are unreadable: {path}: {exc}") from None
         return cls(tuple(meta["labels"]), mean, scale, layers,
                    {k: float(v) for k, v in meta["thresholds"].items()}, meta.get("info", {}))
 
@@ -139,43 +137,3 @@ def decide(model: KeywordModel, probs: np.ndarray, context: str,
     if best in REJECT_LABELS or scores[best] < limit:
         best = "other" if scores["other"] >= scores["noise"] else "noise"
     return Decision(best, scores[best], scores)
-
-
-class KeywordClassifier:
-    """Classify endpointed segments; load once, call ``classify`` per segment."""
-
-    def __init__(self, model: KeywordModel, embedder) -> None:
-        self.model = model
-        self._embedder = embedder
-
-    @classmethod
-    def load(cls, weights: Path | None = None, threads: int = 1) -> "KeywordClassifier":
-        from coach.asr.embedding import SpeechEmbedder  # the onnxruntime adapter
-        model = KeywordModel.read(Path(weights) if weights is not None else DEFAULT_WEIGHTS)
-        return cls(model, SpeechEmbedder.load(threads=threads))
-
-    def features(self, pcm_16k_int16: bytes) -> np.ndarray:
-        from coach.asr.embedding import pcm_to_samples, pool
-        samples = pcm_to_samples(pcm_16k_int16)
-        trim = bool(self.model.info.get("trim", False))   # as the weights were trained
-        return pool(self._embedder.segment_embeddings(samples, trim=trim))
-
-    def decide(self, pcm_16k_int16: bytes, context: str) -> Decision:
-        probs = self.model.probabilities(self.features(pcm_16k_int16))[0]
-        return decide(self.model, probs, context)
-
-    def classify(self, pcm_16k_int16: bytes, context: str) -> tuple[str, float, dict[str, float]]:
-        """(label, probability, scores); label is "other" or "noise" when rejected."""
-        d = self.decide(pcm_16k_int16, context)
-        return d.label, d.probability, d.scores
-
-    def adapt(self, examples: list[tuple[str, bytes]]) -> "KeywordClassifier":
-        """A classifier fine-tuned on the user's own clips (label, 16 kHz int16 pcm),
-        sharing this one's embedder; with no usable clips the scores are unchanged."""
-        from coach.asr.adapt import adapt_model
-        known = [(label, pcm) for label, pcm in examples if label in self.model.labels]
-        if not known:
-            return self
-        features = np.stack([self.features(pcm) for _, pcm in known])
-        return KeywordClassifier(adapt_model(self.model, features, [label for label, _ in known]),
-                                 self._embedder)

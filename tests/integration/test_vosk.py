@@ -138,7 +138,7 @@ def test_english_accuracy_on_development_clips() -> None:
     model = english_model()
     from coach.asr.vosk import VoskEngine
     from coach.commands import load_commands
-    from tests.integration.test_pocketsphinx import dev_clips
+    from coach.testing.devset import dev_clips
     engine = VoskEngine(load_commands(), model)
     clips = dev_clips("stop", 20)
     hits = sum(1 for c in clips if (h := engine.transcribe(read_wav(c), "session")) and h.text == "stop")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.asr.combined import Hypothesis
+from coach.asr import Hypothesis
 from coach.audio import AudioChunk
 from coach.commands import CommandParser, load_commands
 from coach.endpoint import EndpointConfig

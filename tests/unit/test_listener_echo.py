@@ -180,7 +180,7 @@ class Echoing(ToneEngine):
     """Hears "stop" in anything; the guard alone must decide."""
 
     def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False):
-        from coach.asr.combined import Hypothesis
+        from coach.asr import Hypothesis
         self.calls.append((context, urgent_only))
         return Hypothesis("stop", self.confidence, True, self.name)
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from coach.asr.combined import Hypothesis
+from coach.asr import Hypothesis
 from coach.audio import AudioChunk
 from coach.commands import CommandParser, load_commands
 from coach.commands_listen import level_meter, listen_microphone

@@ -1,4 +1,4 @@
-"""Adapting the keyword classifier to one voice with clips stored as ``coach enroll``
+"""Adapting the command head (on Whisper's encoder) to one voice with clips stored as ``coach enroll``
 stores them: real recordings of one development-set speaker the shipped model was
 not trained on, enrolled three per word; recall on their other clips must not drop
 and noise must still be rejected."""
@@ -8,13 +8,17 @@ from __future__ import annotations
 import csv
 import wave
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from coach.asr.keyword import CONTEXTS, DEFAULT_WEIGHTS, KeywordClassifier, decide
-from coach.asr.select import build_engine, choose_engine, classifier_available
+from coach.asr.adapt import adapt_head
+from coach.asr.keyword import CONTEXTS, Decision, KeywordModel, decide
+from coach.asr.select import build_engine, choose_engine
+from coach.asr.whisper import WhisperModel
 from coach.commands import load_commands
 from coach.enroll import load_enrolled, next_clip_path
 from coach.testing.devset import dev_dir_or_none, held_out, read_pcm
@@ -37,11 +41,25 @@ def write_clip(path: Path, pcm: bytes) -> None:
         w.writeframes(pcm)
 
 
+@dataclass(frozen=True)
+class Head:
+    """The shipped head with the engine's features, as the engine uses them."""
+
+    model: KeywordModel
+    features: Callable[[bytes], np.ndarray]
+
+    def decide(self, pcm: bytes, context: str) -> Decision:
+        return decide(self.model, self.model.probabilities(self.features(pcm))[0], context)
+
+    def adapt(self, examples: list[tuple[str, bytes]]) -> "Head":
+        return Head(adapt_head(self.model, self.features, examples), self.features)
+
+
 @pytest.fixture(scope="module")
-def classifier() -> KeywordClassifier:
-    if not DEFAULT_WEIGHTS.is_file() or not classifier_available():
-        pytest.skip(f"keyword classifier not available (weights {DEFAULT_WEIGHTS}, onnxruntime)")
-    return KeywordClassifier.load()
+def classifier() -> Head:
+    model = WhisperModel()
+    return Head(KeywordModel.read_default(),
+                lambda pcm: model.encode(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768).pooled())
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +94,13 @@ def enroll(data_dir: Path, words: dict[str, list[Path]]) -> None:
             write_clip(next_clip_path(data_dir, WORDS[word][0]), read_pcm(path))
 
 
-def recall(clf: KeywordClassifier, words: dict[str, list[Path]]) -> tuple[int, int]:
+def recall(clf: Head, words: dict[str, list[Path]]) -> tuple[int, int]:
     tests = [(word, p) for word, paths in words.items() for p in paths[SHOTS:]]
     ok = sum(clf.decide(read_pcm(p), WORDS[word][1]).label == WORDS[word][0] for word, p in tests)
     return ok, len(tests)
 
 
-def noise_accepts(clf: KeywordClassifier, noise: list[Path]) -> int:
+def noise_accepts(clf: Head, noise: list[Path]) -> int:
     probs = clf.model.probabilities(np.stack([clf.features(read_pcm(p)) for p in noise]))
     return sum(decide(clf.model, row, context).accepted for row in probs for context in CONTEXTS)
 
@@ -126,7 +144,7 @@ def test_no_clips_leaves_scores_identical(classifier, speaker_clips, tmp_path):
         for clip in (pcm, read_pcm(noise[0])):
             assert np.array_equal(adapted.model.probabilities(adapted.features(clip)),
                                   classifier.model.probabilities(classifier.features(clip)))
-    choice = choose_engine("keyword", data_dir=tmp_path)
+    choice = choose_engine("whisper", data_dir=tmp_path)
     assert choice.enrolled_clips == 0 and "adapted" not in choice.reason
 
 
@@ -140,10 +158,10 @@ def test_corrupted_clip_is_skipped_with_one_warning(classifier, speaker_clips, t
     assert len(examples) == SHOTS * len(words)
     assert len(warnings) == 1 and str(broken) in warnings[0] and "\n" not in warnings[0]
 
-    choice = choose_engine("keyword", data_dir=tmp_path)
+    choice = choose_engine("whisper", data_dir=tmp_path)
     assert choice.enrolled_clips == SHOTS * len(words) + 1
     assert f"adapted to your voice with {choice.enrolled_clips} clips" in choice.reason
     warnings.clear()
     engine = build_engine(choice, load_commands(), warn=warnings.append)
     assert len(warnings) == 1 and str(broken) in warnings[0]
-    assert engine is not None
+    assert engine.head.info["adapted_clips"] == SHOTS * len(words)

@@ -1,0 +1,138 @@
+"""How the Whisper engine combines its three readings (coach/asr/whisper_engine.py),
+with a scripted model in place of Whisper: the rules, not the recognizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from coach.asr.keyword import KeywordModel
+from coach.asr.select import _pain_matcher
+from coach.asr.whisper import Encoded, Transcript
+from coach.asr.whisper_engine import WhisperEngine, WhisperPolicy
+from coach.commands import load_commands
+
+COMMANDS = load_commands()
+LABELS = ("stop", "pain", "next", "resume", "yes", "no", "three", "other", "noise")
+
+
+@dataclass
+class ScriptedModel:
+    """Stands in for WhisperModel: the head sees ``head_label`` with ``head_p``; the
+    decoder gives ``decoded`` its probability; free transcription says ``words``."""
+
+    head_label: str = "other"
+    head_p: float = 0.9
+    decoded: dict[str, float] = field(default_factory=dict)
+    words: str = ""
+    no_speech: float = 0.05
+    calls: list[str] = field(default_factory=list)
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def token_ids(self, text: str) -> list[int]:
+        return [self.ids.setdefault(text, len(self.ids))]
+
+    def encode(self, samples: np.ndarray, window_seconds: float = 2.0) -> Encoded:
+        self.calls.append("encode")
+        onehot = np.zeros(len(LABELS))
+        onehot[LABELS.index(self.head_label)] = 1.0
+        return Encoded(onehot[None, :], len(samples) / 16000)
+
+    def phrase_probabilities(self, encoded: Encoded, phrases: list[list[int]]) -> np.ndarray:
+        self.calls.append("decode")
+        return np.array([self.decoded.get(text, 0.0) for text in self._texts(phrases)])
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        self.calls.append("transcribe")
+        return Transcript(self.words, 0.9, self.no_speech)
+
+    def _texts(self, phrases: list[list[int]]) -> list[str]:
+        """The phrase each token list spells; only the lower-case spelling is scored."""
+        by_id = {i: text.strip() for text, i in self.ids.items() if text.strip().islower()}
+        return [by_id.get(p[0], "") for p in phrases]
+
+
+def head_model(head_p: float) -> KeywordModel:
+    """A head whose pooled input (max and mean of the one-hot row) picks its label
+    with probability ``head_p``, the rest spread evenly."""
+    n = len(LABELS)
+    logit = np.log(head_p / ((1.0 - head_p) / (n - 1)))
+    w = np.vstack([np.eye(n) * logit, np.zeros((n, n))])
+    thresholds = {"session": 0.6, "yesno": 0.6, "number": 0.6}
+    return KeywordModel(LABELS, np.zeros(2 * n), np.ones(2 * n), ((w, np.zeros(n)),), thresholds, {})
+
+
+def engine(model: ScriptedModel, policy: WhisperPolicy | None = None) -> WhisperEngine:
+    return WhisperEngine(model, head_model(model.head_p), COMMANDS, _pain_matcher(COMMANDS),  # type: ignore[arg-type]
+                         policy or WhisperPolicy(decoder_min={"session": 0.5, "yesno": 0.5, "number": 0.5}))
+
+
+def pcm(seconds: float) -> bytes:
+    return np.full(round(seconds * 16000), 1000, dtype="<i2").tobytes()
+
+
+def test_the_head_decides_the_words_it_is_sure_of_without_the_decoder() -> None:
+    model = ScriptedModel("stop", 0.95)
+    hyp = engine(model).transcribe(pcm(0.5), "session")
+    assert hyp is not None and hyp.text == "stop" and hyp.confidence == pytest.approx(0.95, abs=0.01)
+    assert model.calls == ["encode"]
+
+
+def test_an_unsure_head_counts_when_the_decoder_is_sure_of_the_same_command() -> None:
+    model = ScriptedModel("stop", 0.4, decoded={"stop": 0.7})
+    hyp = engine(model).transcribe(pcm(0.5), "session")
+    assert hyp is not None and hyp.text == "stop" and hyp.confidence == pytest.approx(0.7)
+
+
+def test_the_decoder_alone_is_not_enough() -> None:
+    disagree = ScriptedModel("stop", 0.4, decoded={"next": 0.9})
+    unsure = ScriptedModel("stop", 0.4, decoded={"stop": 0.3})
+    assert engine(disagree).transcribe(pcm(0.5), "session") is None
+    assert engine(unsure).transcribe(pcm(0.5), "session") is None
+
+
+def test_the_decoder_reads_numbers_with_their_value() -> None:
+    model = ScriptedModel("three", 0.4, decoded={"three": 0.8})
+    hyp = engine(model).transcribe(pcm(0.5), "number")
+    assert hyp is not None and hyp.text == "three"
+
+
+def test_a_head_sure_of_nothing_does_not_wake_the_decoder() -> None:
+    model = ScriptedModel("noise", 0.99, decoded={"stop": 0.9})
+    assert engine(model).transcribe(pcm(0.5), "session") is None
+    assert "decode" not in model.calls
+
+
+@pytest.mark.parametrize("words", ["My back really hurts.", "Ow, that's painful!", "My hip is killing me"])
+def test_pain_in_a_persons_own_words_is_pain_with_their_words(words: str) -> None:
+    hyp = engine(ScriptedModel(words=words)).transcribe(pcm(1.5), "session")
+    assert hyp is not None and hyp.text == "pain" and hyp.transcript == words
+    assert engine(ScriptedModel(words=words)).transcribe(pcm(1.5), "yesno").text == "pain"
+
+
+@pytest.mark.parametrize("words", ["It doesn't hurt anymore.", "No pain at all today.",
+                                   "If you feel sharp pain, stop.", "Stop by the shop on your way home.",
+                                   "Keep going like that."])
+def test_other_sentences_are_nothing(words: str) -> None:
+    assert engine(ScriptedModel(words=words)).transcribe(pcm(1.5), "session") is None
+
+
+def test_a_transcript_that_is_exactly_a_phrase_is_that_command() -> None:
+    hyp = engine(ScriptedModel(words="Stop. Stop. Stop.")).transcribe(pcm(1.5), "session")
+    assert hyp is not None and hyp.text == "stop"
+    assert engine(ScriptedModel(words="Say that again?")).transcribe(pcm(1.5), "yesno").text == "say that again"
+
+
+def test_short_segments_and_no_speech_are_not_transcribed_into_commands() -> None:
+    short = ScriptedModel(words="It hurts so much")
+    assert engine(short).transcribe(pcm(0.5), "session") is None and "transcribe" not in short.calls
+    silent = ScriptedModel(words="My back hurts", no_speech=0.9)
+    assert engine(silent).transcribe(pcm(1.5), "session") is None
+
+
+def test_without_pain_intents_free_speech_is_never_pain() -> None:
+    model = ScriptedModel(words="My back really hurts.")
+    bare = WhisperEngine(model, head_model(0.9), COMMANDS, None)  # type: ignore[arg-type]
+    assert bare.transcribe(pcm(1.5), "session") is None
