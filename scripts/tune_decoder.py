@@ -6,7 +6,7 @@ listener cuts them; cached in <cache>/decoder.npz), and prints, per context, the
 recall and false accepts of the rule in coach/asr/whisper_engine.py for a grid of
 ``decoder_min``. Held-out speakers are never read here.
 
-Usage: nice -n 10 tune_decoder.py [--cache /tmp/wh] [--other 400] [--fsdd 300] [--floor 0.02]
+Usage: nice -n 10 tune_decoder.py [--cache /tmp/wh] [--other 400] [--fsdd 300]
 """
 
 from __future__ import annotations
@@ -61,12 +61,34 @@ def decoder_probs(paths: list[str], cache: Path) -> dict[str, list[dict[str, flo
     return known
 
 
+def grid_cell(head: KeywordModel, probs, index, rows, table, pick, ci: int, context: str,
+              head_min: float, sure: float, confirm: float) -> str:
+    """Recall and false accepts of the engine's rule with these knobs."""
+    hits: dict[str, list[int]] = {w: [0, 0] for w in WORDS[context]}
+    fa = {"other": [0, 0], "noise": [0, 0]}
+    for p in pick:
+        label = rows[p]["label"]
+        d = decide(head, probs[index[p]], context)
+        out = d.label if d.accepted and d.probability >= head_min else None
+        if out is not None and d.probability < sure and table[p][ci].get(out, 0.0) < confirm:
+            out = None
+        if label in hits:
+            hits[label][0] += out == label
+            hits[label][1] += 1
+        elif label in fa:
+            fa[label][0] += out is not None
+            fa[label][1] += 1
+    right = sum(k for k, _ in hits.values())
+    total = sum(n for _, n in hits.values())
+    return (f"recall {100 * right / max(total, 1):.2f}% ({right}/{total}), " +
+            ", ".join(f"FA {k} {a}/{n}" for k, (a, n) in fa.items()))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path("/tmp/wh"))
     ap.add_argument("--other", type=int, default=400, help="other-word clips sampled")
     ap.add_argument("--fsdd", type=int, default=300, help="FSDD training clips sampled")
-    ap.add_argument("--floor", type=float, default=0.02)
     args = ap.parse_args(argv)
     with np.load(args.cache / "oof.npz") as z:
         probs, paths = z["probs"], [str(p) for p in z["paths"]]
@@ -84,29 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     table = decoder_probs(pick, args.cache)
     for ci, context in enumerate(CONTEXTS):
         print(f"[{context}]")
-        for dmin in (None, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-            hits: dict[str, list[int]] = {w: [0, 0] for w in WORDS[context]}
-            fa = {"other": [0, 0], "noise": [0, 0]}
-            for p in pick:
-                label = rows[p]["label"]
-                d = decide(head, probs[index[p]], context)
-                out = d.label if d.accepted else None
-                if out is None and dmin is not None:
-                    cmds = {k: v for k, v in d.scores.items() if k not in ("other", "noise")}
-                    first = max(cmds, key=lambda k: cmds[k])
-                    dec = table[p][ci]
-                    best = max(dec, key=lambda k: dec[k])
-                    if cmds[first] >= args.floor and best == first and dec[best] >= dmin:
-                        out = best
-                if label in hits:
-                    hits[label][0] += out == label
-                    hits[label][1] += 1
-                elif label in fa:
-                    fa[label][0] += out is not None
-                    fa[label][1] += 1
-            cells = [f"{w} {100 * k / max(n, 1):.1f}%" for w, (k, n) in hits.items() if n]
-            cells += [f"FA {k} {100 * a / max(n, 1):.2f}% ({a}/{n})" for k, (a, n) in fa.items()]
-            print(f"  decoder_min {dmin}: " + ", ".join(cells))
+        for head_min in (0.0, 0.2, 0.3, 0.4, 0.5):
+            for sure in (0.5, 0.7, 1.01):
+                for confirm in (0.0, 0.001, 0.003, 0.01, 0.03):
+                    cells = grid_cell(head, probs, index, rows, table, pick, ci, context, head_min, sure, confirm)
+                    print(f"  head_min {head_min} sure_min {sure} confirm_min {confirm}: {cells}")
     return 0
 
 

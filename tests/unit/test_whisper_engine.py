@@ -15,7 +15,7 @@ from coach.asr.whisper_engine import WhisperEngine, WhisperPolicy
 from coach.commands import load_commands
 
 COMMANDS = load_commands()
-LABELS = ("stop", "pain", "next", "resume", "yes", "no", "three", "other", "noise")
+LABELS = ("stop", "pain", "next", "repeat", "resume", "yes", "no", "three", "other", "noise")
 
 
 @dataclass
@@ -66,7 +66,7 @@ def head_model(head_p: float) -> KeywordModel:
 
 def engine(model: ScriptedModel, policy: WhisperPolicy | None = None) -> WhisperEngine:
     return WhisperEngine(model, head_model(model.head_p), COMMANDS, _pain_matcher(COMMANDS),  # type: ignore[arg-type]
-                         policy or WhisperPolicy(decoder_min={"session": 0.5, "yesno": 0.5, "number": 0.5}))
+                         policy or WhisperPolicy())
 
 
 def pcm(seconds: float) -> bytes:
@@ -136,3 +136,32 @@ def test_without_pain_intents_free_speech_is_never_pain() -> None:
     model = ScriptedModel(words="My back really hurts.")
     bare = WhisperEngine(model, head_model(0.9), COMMANDS, None)  # type: ignore[arg-type]
     assert bare.transcribe(pcm(1.5), "session") is None
+
+
+def test_a_head_accepting_without_being_sure_needs_the_decoder_to_agree() -> None:
+    policy = WhisperPolicy(sure_min=0.9, confirm_min=0.001)
+    doubted = ScriptedModel("no", 0.7, decoded={"no": 0.0005})
+    confirmed = ScriptedModel("no", 0.7, decoded={"no": 0.01})
+    assert engine(doubted, policy).transcribe(pcm(0.5), "yesno") is None
+    hyp = engine(confirmed, policy).transcribe(pcm(0.5), "yesno")
+    assert hyp is not None and hyp.text == "no" and hyp.confidence == pytest.approx(0.7, abs=0.01)
+
+
+def test_a_context_can_ask_more_of_the_head() -> None:
+    model = ScriptedModel("three", 0.7, decoded={"three": 0.9})
+    assert engine(model, WhisperPolicy(head_min={"number": 0.8})).transcribe(pcm(0.5), "number") is None
+    assert engine(model, WhisperPolicy(head_min={"number": 0.6})).transcribe(pcm(0.5), "number").text == "three"
+
+
+def test_pain_in_a_sentence_outweighs_a_command_word_inside_it() -> None:
+    model = ScriptedModel("repeat", 0.95, words="It's hurting again.")
+    hyp = engine(model).transcribe(pcm(1.5), "session")
+    assert hyp is not None and hyp.text == "pain" and hyp.transcript == "It's hurting again."
+    plain = ScriptedModel("repeat", 0.95, words="Could you say it again?")
+    assert engine(plain).transcribe(pcm(1.5), "session").text == "repeat"
+
+
+def test_an_urgent_word_from_the_head_needs_no_transcript() -> None:
+    model = ScriptedModel("stop", 0.95, words="Stop by the shop.")
+    assert engine(model).transcribe(pcm(1.5), "session").text == "stop"
+    assert "transcribe" not in model.calls
