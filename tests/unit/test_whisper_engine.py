@@ -139,7 +139,7 @@ def test_without_pain_intents_free_speech_is_never_pain() -> None:
 
 
 def test_a_head_accepting_without_being_sure_needs_the_decoder_to_agree() -> None:
-    policy = WhisperPolicy(sure_min=0.9, confirm_min=0.001)
+    policy = WhisperPolicy(sure_min=0.9, confirm_min={"yesno": 0.001})
     doubted = ScriptedModel("no", 0.7, decoded={"no": 0.0005})
     confirmed = ScriptedModel("no", 0.7, decoded={"no": 0.01})
     assert engine(doubted, policy).transcribe(pcm(0.5), "yesno") is None
