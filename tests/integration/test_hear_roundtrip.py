@@ -23,10 +23,10 @@ pytestmark = pytest.mark.integration
 VOICES = ("en-us", "en-us+m3", "en-us+f2", "en-gb")
 COMMANDS = load_commands()
 PARSER = CommandParser(COMMANDS)
-# Recall measured on this round trip (200 renderings), per engine. The keyword
-# classifier was trained with espeak-ng renderings too, so its figure here is
-# in-distribution; the development-set benchmark is the honest one.
-FLOORS = {"pocketsphinx": 0.45, "pocketsphinx+keyword": 0.8}
+# Recall measured on this round trip (200 renderings): whisper 100 %. The command
+# head was trained with espeak-ng renderings too, so the figure is in-distribution;
+# the benchmark on held-out speakers and voices is the honest one.
+FLOORS = {"whisper": 0.9}
 DEFAULT_FLOOR = 0.45
 
 

@@ -21,7 +21,8 @@ from coach.asr.keyword import KeywordModel
 from coach.asr.whisper import MODEL_BYTES, WhisperModel, check_model, default_model_dir
 from coach.asr.whisper_engine import WhisperEngine
 from coach.audio.wav import read_wav
-from coach.commands import load_commands
+from coach.commands import CommandParser, load_commands
+from coach.commands_listen import hear_pcm
 from coach.errors import ModelError
 from coach.testing.devset import dev_dir_or_none, held_out, read_pcm
 
@@ -53,12 +54,12 @@ def held_out_clips() -> dict[str, list[Path]]:
 
 
 def said(engine: WhisperEngine, pcm: bytes, context: str) -> str | None:
-    """The command the engine decides for a clip (numbers as "number:N")."""
-    hyp = engine.transcribe(pcm, context)
-    if hyp is None:
+    """The command the coach acts on when it hears a clip as ``coach hear`` plays it
+    (room tone around it, the endpointer, the engine, the parser); numbers as "number:N"."""
+    heard, _, _ = hear_pcm(engine, CommandParser(engine.command_set), pcm, context)
+    if heard is None:
         return None
-    phrase = next(p for p in engine.command_set.phrases if p.text == hyp.text)
-    return phrase.command if phrase.value is None else f"number:{phrase.value}"
+    return heard.command if heard.value is None else f"number:{heard.value}"
 
 
 @pytest.mark.parametrize("word,context,command", [
