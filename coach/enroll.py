@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from coach.audio import SAMPLE_RATE_HZ
 from coach.commands import NUMBER_COMMAND, CommandSet
 from coach.endpoint import EndpointConfig, Endpointer, Segment
+from coach.errors import EXIT_SAFETY_STOP
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 WAIT_SECONDS = 5.0          # for each clip
@@ -120,7 +121,11 @@ def capture_utterance(read: Callable[[float], Any], on_level: Callable[[bytes], 
 
 
 def run_enrollment(args: Any, times: int = 3, only: Iterable[str] = (), out: TextIO | None = None,
-                   source: Any = None, say: Callable[[str], None] | None = None) -> int:
+                   source: Any = None, say: Callable[[str], None] | None = None,
+                   is_stop: Callable[[bytes], bool] | None = None) -> int:
+    """Record the clips; "stop" said when another word is asked for ends enrolment
+    (exit status 10), keeping the clips saved so far. ``is_stop`` decides that
+    (default: the recognizer, when one loads)."""
     from coach.audio.wav import write_wav
     from coach.commands import default_commands_path, load_commands
     from coach.commands_listen import level_meter
@@ -135,6 +140,7 @@ def run_enrollment(args: Any, times: int = 3, only: Iterable[str] = (), out: Tex
         from coach.clock import SystemClock
         source = DeviceSource(SystemClock())    # AudioDeviceError (exit 3) without a microphone
     say = say or _voice_or_nothing(out)
+    is_stop = is_stop or _stop_detector(command_set, out)
     out.write(f"Recording {times} clips of {len(items)} commands into {enroll_dir(data_dir)} "
               "(kept on this device only).\n")
     saved = 0
@@ -149,6 +155,9 @@ def run_enrollment(args: Any, times: int = 3, only: Iterable[str] = (), out: Tex
                 if segment is None:
                     out.write("  nothing heard; moving on\n")
                     continue
+                if item.label != "stop" and is_stop(segment.pcm):
+                    out.write(f"stopped; the {saved} clips recorded so far are kept\n")
+                    return EXIT_SAFETY_STOP
                 path = next_clip_path(data_dir, item.label)
                 write_wav(path, segment.pcm, SAMPLE_RATE_HZ)
                 saved += 1
@@ -159,6 +168,29 @@ def run_enrollment(args: Any, times: int = 3, only: Iterable[str] = (), out: Tex
         source.close()
     out.write(f"{saved} clips saved.\n")
     return 0
+
+
+def _stop_detector(command_set: CommandSet, out: TextIO) -> Callable[[bytes], bool]:
+    """"stop" heard in a clip, by the recognizer ``auto`` picks; without one, only
+    Ctrl-C stops enrolment (said once, here)."""
+    from coach.asr.select import build_engine, choose_engine
+    from coach.commands import CommandParser
+    from coach.errors import CoachError
+    try:
+        choice = choose_engine("auto")
+        engine = None if choice.engine == "keyboard" else build_engine(choice, command_set)
+    except CoachError as error:
+        engine, choice = None, None
+        out.write(f"(saying stop will not end enrolment: {error})\n")
+    if engine is None:
+        return lambda pcm: False
+    parser = CommandParser(command_set)
+
+    def is_stop(pcm: bytes) -> bool:
+        hyp = engine.transcribe(pcm, "session", urgent_only=True)
+        heard = parser.parse(hyp.text, "session", urgent_only=True) if hyp is not None else None
+        return heard is not None and heard.command == "stop"
+    return is_stop
 
 
 def _voice_or_nothing(out: TextIO) -> Callable[[str], None]:

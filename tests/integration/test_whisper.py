@@ -163,3 +163,14 @@ def test_coach_hear_with_an_altered_model_exits_4(tmp_path: Path, held_out_clips
                           timeout=120, check=False)
     assert done.returncode == 4, done.stderr
     assert "SHA-256" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_enrolment_hears_stop_with_the_real_engine(held_out_clips) -> None:
+    """``coach enroll`` ends when "stop" is said for another word: the detector it
+    builds hears a real "stop" and not a real "go"."""
+    import io
+
+    from coach.enroll import _stop_detector
+    is_stop = _stop_detector(load_commands(), io.StringIO())
+    assert sum(is_stop(read_pcm(p)) for p in held_out_clips["stop"][:5]) >= 4
+    assert not any(is_stop(read_pcm(p)) for p in held_out_clips["go"][:5])

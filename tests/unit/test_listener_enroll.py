@@ -79,7 +79,8 @@ def test_enrollment_writes_the_documented_layout(tmp_path: Path) -> None:
     spoken: list[str] = []
     args = SimpleNamespace(data_dir=tmp_path, content_dir=None)
     out = io.StringIO()
-    assert run_enrollment(args, times=2, only=["stop", "seven"], out=out, source=source, say=spoken.append) == 0
+    assert run_enrollment(args, times=2, only=["stop", "seven"], out=out, source=source, say=spoken.append,
+                          is_stop=lambda pcm: False) == 0
     clips = enrolled_clips(tmp_path)
     assert sorted(clips) == ["seven", "stop"]
     assert [p.name for p in clips["stop"]] == ["1.wav", "2.wav"]
@@ -119,3 +120,18 @@ def test_level_meter_scale() -> None:
     assert level_meter(bytes(320)).startswith("[" + " " * 30 + "]")
     loud = (np.ones(320) * 32000).astype("<i2").tobytes()
     assert level_meter(loud).startswith("[" + "#" * 30 + "]")
+
+
+def test_saying_stop_for_another_word_ends_enrolment_keeping_the_clips(tmp_path: Path) -> None:
+    """The second clip asked for "seven" is heard as "stop": enrolment ends with
+    status 10, and the first clip stays; a clip asked for "stop" is only a clip."""
+    source = ScriptedSource(total_seconds=12.0)
+    answers = iter([False, True])
+    args = SimpleNamespace(data_dir=tmp_path, content_dir=None)
+    out = io.StringIO()
+    status = run_enrollment(args, times=2, only=["stop", "seven"], out=out, source=source,
+                            say=lambda text: None, is_stop=lambda pcm: next(answers))
+    assert status == 10
+    clips = enrolled_clips(tmp_path)
+    assert [p.name for p in clips["stop"]] == ["1.wav", "2.wav"] and [p.name for p in clips["seven"]] == ["1.wav"]
+    assert "stopped; the 3 clips recorded so far are kept" in out.getvalue() and source.closed
