@@ -20,7 +20,7 @@ engine, the parser) and counts what the coach would act on:
 be put side by side on the same clips.
 
 Usage: nice -n 10 bench_recognition.py [--engine auto|whisper|vosk] [--code DIR]
-       [--fsdd-per-digit 20] [--no-sentences] [--no-synthetic] [--misses]
+       [--fsdd-per-digit 20] [--no-real] [--no-sentences] [--no-synthetic] [--misses]
 """
 
 from __future__ import annotations
@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="auto")
     ap.add_argument("--code", type=Path, default=None, help="measure the coach package in this folder")
     ap.add_argument("--fsdd-per-digit", type=int, default=20, help="held-out FSDD clips per digit")
+    ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--no-sentences", action="store_true")
     ap.add_argument("--no-synthetic", action="store_true")
     ap.add_argument("--misses", action="store_true", help="list every miss and false accept")
@@ -227,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     meter = Meter(args.engine)
     import coach
     print(f"coach package: {Path(coach.__file__).parent}\n{meter.sentence}")
-    real_bench(meter, real_rows(args.fsdd_per_digit), args.misses)
+    if not args.no_real:
+        real_bench(meter, real_rows(args.fsdd_per_digit), args.misses)
     if not args.no_sentences:
         sentence_bench(meter, args.misses)
     if not args.no_synthetic:

@@ -105,18 +105,10 @@ def build_engine(choice: EngineChoice, command_set: CommandSet,
     from coach.asr.whisper import WhisperModel
     from coach.asr.whisper_engine import WhisperEngine
     model = WhisperModel()
-    engine = WhisperEngine(model, KeywordModel.read_default(), command_set, _pain_matcher(command_set))
+    engine = WhisperEngine(model, KeywordModel.read_default(), command_set, command_set.pain_intents)
     if choice.enroll_data_dir is not None:
         from coach.asr.adapt import adapt_head
         from coach.enroll import load_enrolled
         warn = warn or (lambda line: print(line, file=sys.stderr))
         engine.head = adapt_head(engine.head, engine.features, load_enrolled(choice.enroll_data_dir, warn))
     return engine
-
-
-def _pain_matcher(command_set: CommandSet) -> Callable[[str], object | None] | None:
-    """Pain in the person's own words, as content/commands.yaml defines it (None
-    when that file has no pain intents)."""
-    from coach.pain_intents import match
-    intents = command_set.pain_intents
-    return None if intents is None else (lambda text: match(text, intents))

@@ -18,15 +18,19 @@ Three readings of the same encoder output, cheapest first:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from coach.asr import Hypothesis
 from coach.asr.keyword import REJECT_LABELS, KeywordModel, decide, label_to_command
-from coach.asr.whisper import RATE_HZ, Encoded, WhisperModel
+from coach.asr.whisper import RATE_HZ, Encoded, Transcript, WhisperModel
 from coach.commands import NUMBER_COMMAND, CommandSet, normalise
+from coach.pain_intents import PainIntents, hits, match
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 PAIN_COMMAND = "pain"
@@ -65,12 +69,11 @@ class WhisperEngine:
     name = "whisper"
 
     def __init__(self, model: WhisperModel, head: KeywordModel, command_set: CommandSet,
-                 pain_match: Callable[[str], object | None] | None = None,
-                 policy: WhisperPolicy | None = None) -> None:
+                 pain_intents: PainIntents | None = None, policy: WhisperPolicy | None = None) -> None:
         self.model = model
         self.head = head
         self.command_set = command_set
-        self.pain_match = pain_match
+        self.pain_intents = pain_intents
         self.policy = policy or WhisperPolicy()
         self.strict_min = self.policy.strict_min
         self._phrases = {context: _context_phrases(model, command_set, context)
@@ -84,12 +87,16 @@ class WhisperEngine:
         samples = _samples(pcm)
         encoded = self.model.encode(samples)
         hyp = self._command(encoded, context)
-        if len(samples) / RATE_HZ < self.policy.sentence_min_seconds or (hyp and self._urgent(hyp)):
-            return hyp
+        if len(samples) / RATE_HZ < self.policy.sentence_min_seconds or (hyp and self._is(hyp, "stop")):
+            return hyp          # "stop" is never second-guessed
+        transcript = self.model.transcribe(samples)
+        if hyp is not None and self._is(hyp, PAIN_COMMAND):
+            # The head hears the word; the sentence may say the opposite ("I'm not in pain").
+            return None if self._denied(transcript.text) else hyp
         # Longer speech is read as words: pain said in them outweighs a command
         # word inside the sentence ("it's hurting again" is not "again").
-        sentence = self._sentence(samples, context)
-        if sentence is not None and (hyp is None or self._urgent(sentence)):
+        sentence = self._sentence(transcript, context)
+        if sentence is not None and (hyp is None or self._is(sentence, PAIN_COMMAND)):
             return sentence
         return hyp
 
@@ -107,8 +114,15 @@ class WhisperEngine:
             return None
         return self._hypothesis(decision.label, decision.probability)
 
-    def _urgent(self, hyp: Hypothesis) -> bool:
-        return any(p.text == hyp.text and self.command_set.is_urgent(p.command) for p in self.command_set.phrases)
+    def _is(self, hyp: Hypothesis, command: str) -> bool:
+        return any(p.text == hyp.text and p.command == command for p in self.command_set.phrases)
+
+    def _denied(self, text: str) -> bool:
+        """The words name pain only to deny it, ask about it or quote it."""
+        if self.pain_intents is None:
+            return False
+        found = hits(_first_take(text), self.pain_intents)
+        return bool(found) and all(h.cancelled_by is not None for h in found)
 
     def command_probabilities(self, encoded: Encoded, context: str) -> dict[str, float]:
         """The decoder's probability of each of the context's head labels as the
@@ -132,18 +146,18 @@ class WhisperEngine:
             return None
         return self._hypothesis(best, decoded[best])
 
-    def _sentence(self, samples: np.ndarray, context: str) -> Hypothesis | None:
-        transcript = self.model.transcribe(samples)
-        if not transcript.text or transcript.no_speech > self.policy.sentence_max_no_speech:
+    def _sentence(self, transcript: Transcript, context: str) -> Hypothesis | None:
+        text = _first_take(transcript.text)
+        if not text or transcript.no_speech > self.policy.sentence_max_no_speech:
             return None
-        words = _without_repeats(normalise(transcript.text))
+        words = _without_repeats(normalise(text))
         for phrase in self.command_set.context_phrases(context):
             if phrase.words == words:
-                return Hypothesis(phrase.text, transcript.probability, True, self.name, transcript.text)
+                return Hypothesis(phrase.text, transcript.probability, True, self.name, text)
         allowed = {p.command for p in self.command_set.context_phrases(context)}
-        if PAIN_COMMAND in allowed and self.pain_match is not None and self.pain_match(transcript.text):
-            text = next(p.text for p in self.command_set.phrases if p.command == PAIN_COMMAND)
-            return Hypothesis(text, transcript.probability, True, self.name, transcript.text)
+        if PAIN_COMMAND in allowed and self.pain_intents is not None and match(text, self.pain_intents):
+            phrase = next(p.text for p in self.command_set.phrases if p.command == PAIN_COMMAND)
+            return Hypothesis(phrase, transcript.probability, True, self.name, text)
         return None
 
     def _hypothesis(self, label: str, probability: float) -> Hypothesis | None:
@@ -158,6 +172,21 @@ class WhisperEngine:
 
 def _samples(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def _first_take(text: str) -> str:
+    """The transcript up to where the decoder starts over: on a short window it
+    tends to say the words again, altered ("It does not hurt. It does it hurt")."""
+    sentences = [t for t in _SENTENCE_END.split(text.strip()) if t]
+    if not sentences:
+        return ""
+    opening = normalise(sentences[0])[:2]
+    kept = [sentences[0]]
+    for sentence in sentences[1:]:
+        if opening and normalise(sentence)[:len(opening)] == opening:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
 
 
 def _without_repeats(words: tuple[str, ...]) -> tuple[str, ...]:

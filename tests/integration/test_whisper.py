@@ -36,8 +36,7 @@ FSDD_HELD_OUT = ("george", "theo")      # as scripts/make_training_set.py
 @pytest.fixture(scope="module")
 def engine() -> WhisperEngine:
     commands = load_commands()
-    from coach.asr.select import _pain_matcher
-    return WhisperEngine(WhisperModel(), KeywordModel.read_default(), commands, _pain_matcher(commands))
+        return WhisperEngine(WhisperModel(), KeywordModel.read_default(), commands, commands.pain_intents)
 
 
 @pytest.fixture(scope="module")

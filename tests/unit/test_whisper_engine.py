@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from coach.asr.keyword import KeywordModel
-from coach.asr.select import _pain_matcher
 from coach.asr.whisper import Encoded, Transcript
 from coach.asr.whisper_engine import WhisperEngine, WhisperPolicy
 from coach.commands import load_commands
@@ -65,7 +64,7 @@ def head_model(head_p: float) -> KeywordModel:
 
 
 def engine(model: ScriptedModel, policy: WhisperPolicy | None = None) -> WhisperEngine:
-    return WhisperEngine(model, head_model(model.head_p), COMMANDS, _pain_matcher(COMMANDS),  # type: ignore[arg-type]
+    return WhisperEngine(model, head_model(model.head_p), COMMANDS, COMMANDS.pain_intents,  # type: ignore[arg-type]
                          policy or WhisperPolicy())
 
 
@@ -165,3 +164,18 @@ def test_an_urgent_word_from_the_head_needs_no_transcript() -> None:
     model = ScriptedModel("stop", 0.95, words="Stop by the shop.")
     assert engine(model).transcribe(pcm(1.5), "session").text == "stop"
     assert "transcribe" not in model.calls
+
+
+@pytest.mark.parametrize("words,pain", [("I'm not in pain.", False), ("If something hurts, say pain.", False),
+                                        ("Oh, the pain.", True), ("Pain!", True), ("", True)])
+def test_the_head_hearing_pain_in_a_sentence_that_denies_it_is_nothing(words: str, pain: bool) -> None:
+    hyp = engine(ScriptedModel("pain", 0.95, words=words)).transcribe(pcm(1.5), "session")
+    assert (hyp is not None and hyp.text == "pain") is pain
+
+
+def test_a_transcript_that_starts_over_is_read_up_to_where_it_does() -> None:
+    """Whisper on a short window may repeat itself with changes; only the first take counts."""
+    assert engine(ScriptedModel(words="It does not hurt. It does it hurt, it does")).transcribe(
+        pcm(1.5), "session") is None
+    hyp = engine(ScriptedModel(words="Ow. My back hurts. Ow.")).transcribe(pcm(1.5), "session")
+    assert hyp is not None and hyp.transcript == "Ow. My back hurts."
