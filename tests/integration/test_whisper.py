@@ -36,7 +36,7 @@ FSDD_HELD_OUT = ("george", "theo")      # as scripts/make_training_set.py
 @pytest.fixture(scope="module")
 def engine() -> WhisperEngine:
     commands = load_commands()
-        return WhisperEngine(WhisperModel(), KeywordModel.read_default(), commands, commands.pain_intents)
+    return WhisperEngine(WhisperModel(), KeywordModel.read_default(), commands, commands.pain_intents)
 
 
 @pytest.fixture(scope="module")
