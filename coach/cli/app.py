@@ -4,16 +4,16 @@ The only place that chooses adapters. Seams are looked up by name so each part
 plugs in when it exists, and the session falls back to text and keys when it
 does not:
 
-- voice out:  ``coach.speaker.open_voice(settings, clock) -> (speaker, sink)``;
+- voice out:  ``coach.speak.speaker.open_voice(settings, clock) -> (speaker, sink)``;
   ``speaker.pcm(text) -> bytes`` (16 kHz mono int16, pre-rendered/cached), and
   optionally ``speaker.prepare(texts)`` / ``speaker.seconds(text)`` (measured
   lengths, so holds keep their exact length). ``AudioDeviceError``: no device.
-- listening:  ``coach.listener.open_listener(settings, clock) -> Listener`` with
+- listening:  ``coach.listen.listener.open_listener(settings, clock) -> Listener`` with
   ``feed(chunk, speaking)``, ``set_context(name)``, ``note_playback(...)`` and
   ``engine_sentence``; ``ModelError`` when only the keyboard is left
-  (``coach.app_inputs``).
-- safety:     ``coach.triage_dialog`` (exercise gate, baseline question, pain
-  hook) over the history (``coach.app_safety``).
+  (``coach.cli.inputs``).
+- safety:     ``coach.triage.dialog`` (exercise gate, baseline question, pain
+  hook) over the history (``coach.cli.safety``).
 
 A session that may not start (exercise locked after a triage, or the profile's
 advice) says why and exits with status 10, like a session a safety stop ended.
@@ -26,22 +26,22 @@ import uuid
 from contextlib import ExitStack
 from typing import Any, TextIO
 
-from coach.asr.keyboard import KEY_HELP
-from coach.app_adapters import Adapters, seam
-from coach.app_inputs import check_inputs, fallback_keys, open_inputs
-from coach.app_safety import (
+from coach.listen.keyboard import KEY_HELP
+from coach.cli.adapters import Adapters, seam
+from coach.cli.inputs import check_inputs, fallback_keys, open_inputs
+from coach.cli.safety import (
     Safety, baseline_hook, gate_line, given_baseline, open_safety, pain_hook, record_session,
 )
 from coach.clock import Clock, SystemClock, VirtualClock
 from coach.errors import EXIT_SAFETY_STOP, AudioDeviceError, ModelError, UsageError
-from coach.events import EventLog, default_events_path
-from coach.model import Library, Routine
-from coach.runner import Runner
-from coach.script import build_timeline
-from coach.session import DEFAULT_RISE_STOPS_EXERCISE, SESSION_MESSAGES
-from coach.settings import Settings
-from coach.timeline import Timeline, estimate_speech_seconds
-from coach.view import View
+from coach.session.events import EventLog, default_events_path
+from coach.content.model import Library, Routine
+from coach.session.runner import Runner
+from coach.script.engine import build_timeline
+from coach.session.policy import DEFAULT_RISE_STOPS_EXERCISE, SESSION_MESSAGES
+from coach.cli.settings import Settings
+from coach.script.timeline import Timeline, estimate_speech_seconds
+from coach.session.view import View
 
 NOTICE = ("This coach is a self-care aid, not a medical device, and it can't diagnose you. "
           "If you're worried, contact a health professional.")
@@ -49,7 +49,7 @@ NOTICE_MARKER = "notice-shown"
 
 
 def load_library(settings: Settings) -> Library:
-    from coach.content import load_library as load
+    from coach.content.library import load_library as load
 
     return load(settings.content_dir)
 
@@ -79,7 +79,7 @@ def open_output(settings: Settings, stack: ExitStack) -> Adapters:
 
 
 def _open_voice(settings: Settings, a: Adapters) -> None:
-    open_voice = seam("coach.speaker", "open_voice")
+    open_voice = seam("coach.speak.speaker", "open_voice")
     if open_voice is None:
         a.notes.append("speech is not available yet: showing text")
         return
@@ -117,7 +117,7 @@ def prepared_timeline(routine: Routine, library: Library, dose: str, speaker: An
     prepare = getattr(speaker, "prepare", None)
     durations: dict[str, float] = {}
     if prepare is not None:
-        progress = seam("coach.speaker", "stderr_progress")
+        progress = seam("coach.speak.speaker", "stderr_progress")
         durations = prepare(texts, progress() if progress else None)
     measure = getattr(speaker, "seconds", None)
     if measure is None and not durations:
@@ -152,7 +152,7 @@ def refuse(settings: Settings, a: Adapters, routine: Routine, session_id: str, l
 def run_routine(settings: Settings, routine_id: str, stdout: TextIO | None = None,
                 stderr: TextIO | None = None) -> int:
     """Exit status 0 completed (or idle), 10 ended by stop, pain or triage, or not
-    started because exercise is locked (see ``coach.triage_dialog.exercise_gate``)."""
+    started because exercise is locked (see ``coach.triage.dialog.exercise_gate``)."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     library = load_library(settings)

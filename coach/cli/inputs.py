@@ -12,11 +12,11 @@ import sys
 from contextlib import ExitStack
 from typing import Any
 
-from coach.app_adapters import Adapters, seam
+from coach.cli.adapters import Adapters, seam
 from coach.clock import Clock, VirtualClock
 from coach.errors import AudioDeviceError, ModelError, UsageError
-from coach.playback_timing import time_playback_by_device
-from coach.settings import Settings
+from coach.listen.playback_timing import time_playback_by_device
+from coach.cli.settings import Settings
 
 NO_MIC_KEYS_TEXT = "I can't find a microphone, so please use the keyboard."
 NO_MIC_TEXT = "I can't find a microphone, so I can't hear you."
@@ -46,7 +46,7 @@ def open_inputs(settings: Settings, a: Adapters, stack: ExitStack) -> None:
         a.notes.append(f"nothing is recorded in {settings.debug_recording}: "
                        "no microphone and recognizer are listening (--debug-recording records only speech input)")
     if keyboard:
-        from coach.asr.keyboard import KeyInput
+        from coach.listen.keyboard import KeyInput
 
         a.keys = stack.enter_context(KeyInput(clock))
 
@@ -62,9 +62,9 @@ def check_inputs(settings: Settings) -> None:
 
 
 def _open_listener(settings: Settings, a: Adapters, stack: ExitStack) -> Any:
-    """The recognizer through ``coach.listener.open_listener``, announced by name;
+    """The recognizer through ``coach.listen.listener.open_listener``, announced by name;
     None (with a note) when there is none. ModelError goes to the caller."""
-    open_listener = seam("coach.listener", "open_listener")
+    open_listener = seam("coach.listen.listener", "open_listener")
     if open_listener is None:
         a.notes.append("no recognizer yet: the microphone is read but not understood")
         return None
@@ -74,7 +74,7 @@ def _open_listener(settings: Settings, a: Adapters, stack: ExitStack) -> Any:
     a.notes.append(f"listening with {name}. {reason}".strip())
     if settings.debug_recording is None:
         return listener
-    from coach.debug_recording import RecordingListener
+    from coach.listen.debug_recording import RecordingListener
 
     recording = RecordingListener(listener, settings.debug_recording)
     stack.callback(recording.close)
@@ -85,7 +85,7 @@ def _open_listener(settings: Settings, a: Adapters, stack: ExitStack) -> Any:
 def engine_in_use(settings: Settings, listener: Any) -> tuple[str, str]:
     """(a name to say, the reason it was chosen) for the recognizer the listener uses."""
     reason = getattr(listener, "engine_sentence", "") or ""
-    choose = seam("coach.asr.select", "choose_engine")
+    choose = seam("coach.listen.asr.select", "choose_engine")
     engine = ""
     if choose is not None:
         try:
@@ -117,7 +117,7 @@ def fallback_keys(settings: Settings, clock: Clock, stack: ExitStack) -> Any:
     """The keyboard, when the microphone is lost in a live session at a terminal."""
     if settings.clock != "real" or not sys.stdin.isatty():
         return None
-    from coach.asr.keyboard import KeyInput
+    from coach.listen.keyboard import KeyInput
 
     return stack.enter_context(KeyInput(clock))
 
@@ -126,7 +126,7 @@ def _open_live_mic(settings: Settings, a: Adapters, stack: ExitStack, keys_possi
     """A live microphone and a recognizer, when both are there; keys stay on too."""
     then = "using the keyboard" if keys_possible else "no voice commands (the keys work in a terminal)"
     spoken = NO_MIC_KEYS_TEXT if keys_possible else NO_MIC_TEXT
-    if seam("coach.listener", "open_listener") is None:
+    if seam("coach.listen.listener", "open_listener") is None:
         a.notes.append(f"voice commands are not available yet: {then}")
         return False
     from coach.audio.microphone import DeviceSource

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk
 from coach.errors import EXIT_USAGE, CoachError, UsageError
 
@@ -46,8 +46,8 @@ def register(subparsers: Any) -> None:
 
 def open_recognizer(args: argparse.Namespace) -> tuple[Any, Any, str]:
     """(engine, parser, sentence) loaded once for every file."""
-    from coach.asr.select import build_engine, choose_engine
-    from coach.commands import CommandParser, default_commands_path, load_commands
+    from coach.listen.asr.select import build_engine, choose_engine
+    from coach.content.commands import CommandParser, default_commands_path, load_commands
 
     command_set = load_commands(default_commands_path(getattr(args, "content_dir", None)))
     choice = choose_engine(args.engine)
@@ -58,7 +58,7 @@ def open_recognizer(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 def hear_pcm(engine: Any, parser: Any, pcm: bytes, context: str) -> tuple[Heard | None, str, float]:
     """Run one recording through the live pipeline; (command, words heard, confidence)."""
-    from coach.listener import Listener
+    from coach.listen.listener import Listener
 
     listener = Listener(engine, parser, context=context)
     heard: list[Heard] = []
@@ -141,7 +141,7 @@ def listen_microphone(engine: Any, parser: Any, context: str, sentence: str, out
                       open_source: Callable[[], Any] | None = None) -> int:
     """Print each command as heard, with a level meter, until Ctrl-C or the device is lost."""
     from coach.clock import SystemClock
-    from coach.listener import Listener
+    from coach.listen.listener import Listener
 
     if open_source is None:
         from coach.audio.microphone import DeviceSource
@@ -175,7 +175,7 @@ def listen_microphone(engine: Any, parser: Any, context: str, sentence: str, out
 # ------------------------------------------------------------------ models
 
 def run_models_fetch(args: argparse.Namespace) -> int:
-    from coach.models import CATALOGUE, DEFAULT_MODEL, fetch, models_dir, progress_printer
+    from coach.listen.models import CATALOGUE, DEFAULT_MODEL, fetch, models_dir, progress_printer
 
     name = args.name or DEFAULT_MODEL
     if name not in CATALOGUE:
@@ -189,8 +189,8 @@ def run_models_fetch(args: argparse.Namespace) -> int:
 
 
 def run_models_list(args: argparse.Namespace) -> int:
-    from coach.asr.select import choose_engine
-    from coach.models import list_models, models_dir
+    from coach.listen.asr.select import choose_engine
+    from coach.listen.models import list_models, models_dir
 
     print(f"models folder: {models_dir()}")
     for spec, path in list_models():
@@ -204,7 +204,7 @@ def run_models_list(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ enroll
 
 def run_enroll(args: argparse.Namespace) -> int:
-    from coach.enroll import run_enrollment
+    from coach.listen.enroll import run_enrollment
 
     only = [x.strip() for x in args.only.split(",") if x.strip()]
     return run_enrollment(args, times=args.times, only=only)

@@ -16,10 +16,10 @@ from coach.errors import EXIT_FAILURE, CoachError
 # Modules that add subcommands, in help order. Missing modules are skipped so a
 # partial install still runs.
 COMMAND_MODULES: tuple[str, ...] = (
-    "coach.commands_routines",   # list, show, run, validate
-    "coach.commands_speech",     # say, render, devices
-    "coach.commands_listen",     # hear, enroll, models
-    "coach.commands_triage",     # triage, profile, history
+    "coach.cli.routines",   # list, show, run, validate
+    "coach.cli.speech",     # say, render, devices
+    "coach.cli.listen",     # hear, enroll, models
+    "coach.cli.triage",     # triage, profile, history
 )
 
 

@@ -7,11 +7,11 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from coach.asr.keyboard import KEY_HELP
+from coach.listen.keyboard import KEY_HELP
 from coach.errors import EXIT_USAGE, ContentError
-from coach.model import Exercise, Library, Range
-from coach.settings import CLOCKS, DOSES, content_dir_from, settings_from_args
-from coach.speaker import ENGINES as VOICE_ENGINES
+from coach.content.model import Exercise, Library, Range
+from coach.cli.settings import CLOCKS, DOSES, content_dir_from, settings_from_args
+from coach.speak.speaker import ENGINES as VOICE_ENGINES
 
 RUN_EPILOG = (KEY_HELP + ". Input auto: voice when there is a microphone (and the keys too in a "
               "terminal), else the keys. Exit status: 0 completed (or ended after the idle timeout), "
@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 
 def _library(args: Any) -> Library:
-    from coach.content import load_library
+    from coach.content.library import load_library
 
     return load_library(content_dir_from(args))
 
@@ -89,7 +89,7 @@ def exercise_json(e: Exercise) -> dict[str, Any]:
 
 
 def list_json(library: Library) -> dict[str, Any]:
-    from coach.script import build_timeline
+    from coach.script.engine import build_timeline
 
     routines = []
     for r in library.routines.values():
@@ -135,8 +135,8 @@ def cmd_list(args: Any) -> int:
 
 
 def show_json(library: Library, routine_id: str, dose: str) -> dict[str, Any]:
-    from coach.app import find_routine
-    from coach.script import build_timeline
+    from coach.cli.app import find_routine
+    from coach.script.engine import build_timeline
 
     routine = find_routine(library, routine_id)
     timeline = build_timeline(routine, library, dose)
@@ -154,7 +154,7 @@ def cmd_show(args: Any) -> int:
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    from coach.view import clock_text
+    from coach.session.view import clock_text
 
     print(f"{data['name']} ({data['id']}), {clock_text(data['total_seconds'])}, dose {data['dose']}")
     t = 0.0
@@ -166,7 +166,7 @@ def cmd_show(args: Any) -> int:
 
 
 def cmd_run(args: Any) -> int:
-    from coach.app import run_routine
+    from coach.cli.app import run_routine
 
     return run_routine(settings_from_args(args), args.routine)
 
@@ -176,7 +176,7 @@ def cmd_validate(args: Any) -> int:
     as one ``file:line: field: ...`` line on standard error, exit status 2."""
     from pathlib import Path
 
-    from coach.content import load_library
+    from coach.content.library import load_library
 
     folder = Path(args.dir or content_dir_from(args))
     problems: list[str] = []
@@ -196,7 +196,7 @@ def cmd_validate(args: Any) -> int:
 
 
 def _triage_problems(folder: Any) -> list[str]:
-    from coach.triage_content import check_triage, default_triage_path
+    from coach.triage.content import check_triage, default_triage_path
 
     path = default_triage_path(folder)
     if not path.exists():
@@ -205,7 +205,7 @@ def _triage_problems(folder: Any) -> list[str]:
 
 
 def _command_problems(folder: Any) -> list[str]:
-    from coach.commands import default_commands_path, load_commands
+    from coach.content.commands import default_commands_path, load_commands
 
     path = default_commands_path(folder)
     if not path.exists():

@@ -1,4 +1,4 @@
-"""Safety around a session, composed from ``coach.triage_dialog`` and the history:
+"""Safety around a session, composed from ``coach.triage.dialog`` and the history:
 the exercise gate before it starts, the baseline pain rating at its start, triage
 on pain, and the history of the session written as it happens.
 
@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from coach.clock import Clock
-from coach.dialog import DialogIO
-from coach.history import FILE_NAME, History
-from coach.settings import Settings
-from coach.triage_content import default_triage_path, load_triage
-from coach.triage_model import TriageContent
+from coach.session.dialog import DialogIO
+from coach.store.history import FILE_NAME, History
+from coach.cli.settings import Settings
+from coach.triage.content import default_triage_path, load_triage
+from coach.triage.model import TriageContent
 
 RATING_CONTEXT = "session"       # a rating volunteered during the routine, in history
 
@@ -47,8 +47,8 @@ def open_safety(settings: Settings, session_id: str) -> Safety | None:
 
 def gate_line(safety: Safety) -> str | None:
     """What to say instead of starting (a lock from an earlier triage, or the profile's advice)."""
-    from coach.profile import load_profile
-    from coach.triage_dialog import exercise_gate
+    from coach.triage.profile import load_profile
+    from coach.triage.dialog import exercise_gate
 
     with safety.history() as history:
         return exercise_gate(safety.content, history, load_profile(history), safety.locale)
@@ -56,7 +56,7 @@ def gate_line(safety: Safety) -> str | None:
 
 def baseline_hook(safety: Safety) -> Callable[[DialogIO], int | None]:
     """Asks the session's baseline rating (decision 9) and stores it, so triage compares with it."""
-    from coach.triage_dialog import ask_baseline
+    from coach.triage.dialog import ask_baseline
 
     def ask(io: DialogIO) -> int | None:
         with safety.history() as history:
@@ -77,7 +77,7 @@ def given_baseline(safety: Safety, value: int) -> Callable[[DialogIO], int | Non
 
 
 def pain_hook(settings: Settings, safety: Safety, clock: Clock) -> Any:
-    from coach.triage_dialog import make_pain_hook
+    from coach.triage.dialog import make_pain_hook
 
     return make_pain_hook(settings, safety.session_id, clock)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import UsageError
-from coach.session import DEFAULT_IDLE_TIMEOUT_SECONDS
+from coach.session.policy import DEFAULT_IDLE_TIMEOUT_SECONDS
 
 CLOCKS = ("real", "virtual")
 INPUTS = ("auto", "keyboard", "none", "voice")
@@ -68,7 +68,7 @@ def content_dir_from(args: Any, env: Mapping[str, str] = os.environ) -> Path:
     given = getattr(args, "content_dir", None)
     if given:
         return Path(given)
-    from coach.content import default_content_dir
+    from coach.content.library import default_content_dir
 
     return default_content_dir()
 

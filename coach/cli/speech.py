@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import UsageError
-from coach.speaker import ENGINES, Speaker, open_synthesizer, stderr_progress
-from coach.tts.cache import SpeechCache
+from coach.speak.speaker import ENGINES, Speaker, open_synthesizer, stderr_progress
+from coach.speak.tts.cache import SpeechCache
 
 
 def _voice_options(p: Any) -> None:
@@ -72,10 +72,10 @@ def cmd_say(args: Any) -> int:
 
 def cmd_render(args: Any) -> int:
     from coach.audio.wav import write_wav
-    from coach.content import load_library
-    from coach.render import prepared_timeline, render_timeline
-    from coach.script import build_timeline
-    from coach.settings import content_dir_from
+    from coach.content.library import load_library
+    from coach.speak.render import prepared_timeline, render_timeline
+    from coach.script.engine import build_timeline
+    from coach.cli.settings import content_dir_from
 
     library = load_library(content_dir_from(args))
     routine = library.routines.get(args.routine)

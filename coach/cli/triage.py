@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import coach
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.clock import SystemClock
-from coach.dialog import PainReport
+from coach.session.dialog import PainReport
 from coach.errors import EXIT_OK, EXIT_SAFETY_STOP, UsageError
-from coach.history import History
-from coach.profile import (Profile, advice_scripts, ask_onboarding, load_profile, parse_flags, parse_settings,
+from coach.store.history import History
+from coach.triage.profile import (Profile, advice_scripts, ask_onboarding, load_profile, parse_flags, parse_settings,
                            save_answers, save_flags)
-from coach.triage import LOCKING_OUTCOMES
-from coach.triage_content import default_triage_path, load_triage
-from coach.triage_model import FLAGS, TriageContent
-from coach.triage_dialog import run_triage
+from coach.triage.walker import LOCKING_OUTCOMES
+from coach.triage.content import default_triage_path, load_triage
+from coach.triage.model import FLAGS, TriageContent
+from coach.triage.dialog import run_triage
 
 NUMBER_WORDS: tuple[str, ...] = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
                                  "nine", "ten")

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.errors import ContentError
 
 if TYPE_CHECKING:
-    from coach.pain_intents import PainIntents
+    from coach.content.pain_intents import PainIntents
 
 NUMBER_COMMAND = "number"
 MAX_NUMBER_VALUE = 10
@@ -186,7 +186,7 @@ class _Validator:
                 contexts[key.value] = self.context(key, body, known)
         pain_intents = None
         if "pain_intents" in keys:
-            from coach.pain_intents import read_pain_intents  # imports this module
+            from coach.content.pain_intents import read_pain_intents  # imports this module
 
             pain_intents = read_pain_intents(keys["pain_intents"][1], self.fail)
         if self.problems:

@@ -16,9 +16,9 @@ from typing import TypeVar
 
 import coach
 from coach.errors import ContentError
-from coach.model import POSITIONS, Exercise, Library, Range, Routine, RoutineItem, SourceRef, Tip
-from coach.yamlfile import Problems, display_path, read_document
-from coach.yamlnodes import Fields
+from coach.content.model import POSITIONS, Exercise, Library, Range, Routine, RoutineItem, SourceRef, Tip
+from coach.content.yamlfile import Problems, display_path, read_document
+from coach.content.yamlnodes import Fields
 
 FOLDERS: tuple[str, ...] = ("exercises", "tips", "routines")
 KINDS: tuple[str, ...] = ("exercise", "self-care")

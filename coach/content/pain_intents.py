@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from coach.commands import normalise
+from coach.content.commands import normalise
 
 Fail = Callable[[yaml.Node | None, str, str], None]
 
@@ -207,7 +207,7 @@ def match(text: str, intents: PainIntents) -> PainMatch | None:
 def load_pain_intents(path: Path | str | None = None) -> PainIntents:
     """The section from commands.yaml (default: the packaged content); ContentError when
     it is missing or malformed."""
-    from coach.commands import load_commands
+    from coach.content.commands import load_commands
     from coach.errors import ContentError
 
     command_set = load_commands(path)

@@ -2,7 +2,7 @@
 
 Content authors need errors that name file, line and field, and a malformed file
 must never end in a traceback. PyYAML's node API (``yaml.compose``) keeps the
-marks that ``yaml.safe_load`` throws away; ``coach.yamlnodes.Fields`` then checks
+marks that ``yaml.safe_load`` throws away; ``coach.content.yamlnodes.Fields`` then checks
 the nodes field by field.
 
 API
@@ -22,7 +22,7 @@ API
     The path relative to the working directory when it is under it, else as given.
 
 ``Document(path, root)``: ``path`` is the display path, ``root`` the MappingNode;
-``Fields.top(doc, problems)`` (in ``coach.yamlnodes``) reads the top-level mapping
+``Fields.top(doc, problems)`` (in ``coach.content.yamlnodes``) reads the top-level mapping
 (once per document: duplicate keys are reported when a ``Fields`` is made).
 
 Node helpers: ``line_of(node)`` (1-based line), ``to_python(node)`` (plain

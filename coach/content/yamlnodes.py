@@ -1,13 +1,13 @@
 """Typed, problem-recording reading of the fields of YAML content.
 
 Content authors need errors that name file, line and field, and a malformed file
-must never end in a traceback. ``coach.yamlfile`` keeps the line of every node;
+must never end in a traceback. ``coach.content.yamlfile`` keeps the line of every node;
 this module checks the nodes field by field, recording one line per problem::
 
     content/exercises/pelvic-tilt.yaml:7: hold_seconds: expected a number of seconds from 1 to 600, got '-seven'
 
 ``Fields`` wraps one mapping node (``Fields.top(document, problems)`` for the
-top level of a ``coach.yamlfile.Document``). Field names in messages are dotted paths from
+top level of a ``coach.content.yamlfile.Document``). Field names in messages are dotted paths from
 the top of the file, with 0-based list indexes: ``items[2].reps``. Every reader
 records a problem and returns None (or an empty tuple/list) when the value is
 missing or wrong, so a caller can keep going and report everything at once.
@@ -56,7 +56,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from coach.yamlfile import NULL_TAG, STR_TAG, YAML_TAG, Document, Problems, describe, line_of, to_python
+from coach.content.yamlfile import NULL_TAG, STR_TAG, YAML_TAG, Document, Problems, describe, line_of, to_python
 
 _INT, _FLOAT, _BOOL = (YAML_TAG + t for t in ("int", "float", "bool"))
 _MERGE = YAML_TAG + "merge"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from coach.audio import SAMPLE_RATE_HZ
-from coach.echo_canceller import RoomConfig
+from coach.listen.echo_canceller import RoomConfig
 
 
 @dataclass(frozen=True)

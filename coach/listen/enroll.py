@@ -2,7 +2,7 @@
 device and adapt the command head (on Whisper's encoder) to that voice.
 
 Folder layout (read back by ``load_enrolled`` whenever the recognizer is loaded,
-which adapts it to this voice; see coach.asr.adapt):
+which adapts it to this voice; see coach.listen.asr.adapt):
 
     <data dir>/enroll/<label>/<n>.wav      16 kHz mono 16-bit PCM, one utterance,
                                            n = 1, 2, 3 ... (existing files are kept;
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from coach.audio import SAMPLE_RATE_HZ
-from coach.commands import NUMBER_COMMAND, CommandSet
-from coach.endpoint import EndpointConfig, Endpointer, Segment
+from coach.content.commands import NUMBER_COMMAND, CommandSet
+from coach.listen.endpoint import EndpointConfig, Endpointer, Segment
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 WAIT_SECONDS = 5.0          # for each clip
@@ -122,9 +122,9 @@ def capture_utterance(read: Callable[[float], Any], on_level: Callable[[bytes], 
 def run_enrollment(args: Any, times: int = 3, only: Iterable[str] = (), out: TextIO | None = None,
                    source: Any = None, say: Callable[[str], None] | None = None) -> int:
     from coach.audio.wav import write_wav
-    from coach.commands import default_commands_path, load_commands
-    from coach.commands_listen import level_meter
-    from coach.settings import default_data_dir
+    from coach.content.commands import default_commands_path, load_commands
+    from coach.cli.listen import level_meter
+    from coach.cli.settings import default_data_dir
 
     out = out or sys.stderr
     data_dir = Path(getattr(args, "data_dir", None) or default_data_dir())
@@ -165,7 +165,7 @@ def _voice_or_nothing(out: TextIO) -> Callable[[str], None]:
     """Speak prompts when a speech engine and a speaker exist; else print only."""
     try:
         from coach.audio.device import DeviceSink
-        from coach.speaker import open_synthesizer
+        from coach.speak.speaker import open_synthesizer
         synth = open_synthesizer("pyttsx3")
         sink = DeviceSink()
     except Exception as error:      # no voice is fine: the prompt is printed too

@@ -7,7 +7,7 @@ voice is known exactly (``note_playback``, cut short by ``note_cancel``): an ech
 canceller estimates its delay and gain in the microphone, trusts them only once
 they hold over several windows, and subtracts the echo only where that lowers the
 energy, so a wrong estimate can never put the coach's voice into the microphone.
-A second stage (``coach.echo_canceller``) learns what a room adds after that path.
+A second stage (``coach.listen.echo_canceller``) learns what a room adds after that path.
 A segment mostly explained by the playback is rejected, and so is one the
 canceller took far down; one partly explained by it, or heard while the room
 is still being learnt, needs a sure engine. Every decision is in audio time.
@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from coach.asr import Heard, Hypothesis, SegmentEngine
+from coach.listen.asr import Heard, Hypothesis, SegmentEngine
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk
-from coach.commands import CommandParser, normalise
-from coach.echo_canceller import RoomCanceller
-from coach.echo_reference import EchoReference, GuardConfig
-from coach.endpoint import Endpointer, Segment
+from coach.content.commands import CommandParser, normalise
+from coach.listen.echo_canceller import RoomCanceller
+from coach.listen.echo_reference import EchoReference, GuardConfig
+from coach.listen.endpoint import Endpointer, Segment
 
 
 class Listener:
@@ -213,8 +213,8 @@ def open_listener(settings: Any, clock: Any = None, engine: str | None = None) -
     or $COACH_ENGINE (default auto). Raises ModelError when only the keyboard is left."""
     import os
 
-    from coach.asr.select import build_engine, choose_engine
-    from coach.commands import default_commands_path, load_commands
+    from coach.listen.asr.select import build_engine, choose_engine
+    from coach.content.commands import default_commands_path, load_commands
     from coach.errors import ModelError
 
     requested = engine or getattr(settings, "engine", None) or os.environ.get("COACH_ENGINE") or "auto"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.audio import AudioChunk
 
 

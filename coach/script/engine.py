@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from coach.model import Exercise, Library, Range, Routine, RoutineItem
-from coach.script_groups import (  # noqa: F401  (part of this module's interface)
+from coach.content.model import Exercise, Library, Range, Routine, RoutineItem
+from coach.script.groups import (  # noqa: F401  (part of this module's interface)
     PER_REP_PHASES, PHASE_BY_PURPOSE, SPOKEN_PHASES, group_key, group_rest_seconds, item_starts, phase_of,
 )
-from coach.timeline import Cue, Timeline, estimate_speech_seconds
+from coach.script.timeline import Cue, Timeline, estimate_speech_seconds
 
 Dose = str  # "low" | "mid" | "high"
 DOSES: tuple[str, ...] = ("low", "mid", "high")

@@ -1,12 +1,12 @@
 """How cues group into steps a person can skip, replay or count down (pure).
 
 "next" skips to the next group and "repeat" replays a spoken group (see
-``coach.session_commands``); the view counts down over a whole group.
+``coach.session.commands``); the view counts down over a whole group.
 """
 
 from __future__ import annotations
 
-from coach.timeline import Cue, Timeline
+from coach.script.timeline import Cue, Timeline
 
 # Which step of an exercise a cue belongs to.
 PHASE_BY_PURPOSE: dict[str, str] = {

@@ -1,6 +1,6 @@
 """What each command, pain report, pain rating and triage outcome does to a session (pure).
 
-Moving about the timeline goes by groups (``coach.script.group_key``): "next" goes
+Moving about the timeline goes by groups (``coach.script.engine.group_key``): "next" goes
 to the first cue of the next group, "back" to the start of the item (or the item
 before, from its opening instructions), "repeat" replays a spoken group.
 """
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from coach.asr import Heard
-from coach.dialog import PainReport, TriageResult
-from coach.script_groups import SPOKEN_PHASES, group_key, item_starts, phase_of
-from coach.session_state import (
+from coach.listen.asr import Heard
+from coach.session.dialog import PainReport, TriageResult
+from coach.script.groups import SPOKEN_PHASES, group_key, item_starts, phase_of
+from coach.session.state import (
     HELP_TEXT, IDLE_TEXT, PAIN_TEXT, PAUSED_TEXT, STOPPED_TEXT, TEMPO_MAX, TEMPO_MIN, TEMPO_STEP,
     CancelAudio, Effect, End, LogEvent, Result, Say, StartCue, StartTriage, State, cue_run_seconds,
     seconds_left,
 )
-from coach.timeline import Timeline
+from coach.script.timeline import Timeline
 
 
 # ---- moving about ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The runner's side of ``coach.dialog.DialogIO``: triage and the baseline question
+"""The runner's side of ``coach.session.dialog.DialogIO``: triage and the baseline question
 spoken through the session's own sink and speaker, answered by its microphone,
 listener and keys, on the session clock."""
 
@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from coach.asr import Heard
-from coach.dialog import PainReport, TriageResult
-from coach.runner_ports import BaselineHook, PainHook
-from coach.session_state import PAIN_TEXT, URGENT_COMMANDS, BaselineRated, CommandHeard
+from coach.listen.asr import Heard
+from coach.session.dialog import PainReport, TriageResult
+from coach.session.ports import BaselineHook, PainHook
+from coach.session.state import PAIN_TEXT, URGENT_COMMANDS, BaselineRated, CommandHeard
 
 if TYPE_CHECKING:
-    from coach.runner import Runner
+    from coach.session.runner import Runner
 
 # Shown (not spoken) when keys can answer: the spoken questions name the words.
 KEY_HINTS = {

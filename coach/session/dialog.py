@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 
 SessionAction = Literal["end", "end-today", "skip-exercise", "continue"]
 

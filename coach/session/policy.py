@@ -2,8 +2,8 @@
 
 Time only enters as numbers carried by events. The runner performs the effects.
 
-Commands, as decided here (details in ``coach.session_commands``):
-- ``next``: skip to the first cue of the next group (see ``coach.script.group_key``):
+Commands, as decided here (details in ``coach.session.commands``):
+- ``next``: skip to the first cue of the next group (see ``coach.script.engine.group_key``):
   at a listen cue it goes on, in a hold it goes to the release, while counting it
   ends the set, in a rest it ends the rest, during spoken instructions it skips them.
 - ``back``: to the start of the current item; if already in its opening
@@ -24,15 +24,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from coach.session_commands import after_triage, command, end, idle_check, skip_forward, start
-from coach.session_state import (
+from coach.session.commands import after_triage, command, end, idle_check, skip_forward, start
+from coach.session.state import (
     DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_RISE_STOPS_EXERCISE, HELP_TEXT, IDLE_TEXT, PAIN_TEXT,
     PAUSED_TEXT, SESSION_MESSAGES, STOPPED_TEXT, TEMPO_MAX, TEMPO_MIN, TEMPO_STEP, URGENT_COMMANDS,
     BaselineRated, CancelAudio, CommandHeard, CueFinished, Effect, End, Event, InputEnded, LogEvent,
     Mode, Result, Say, Started, StartCue, StartTriage, State, TimePassed, TriageFinished,
     cue_run_seconds, seconds_left,
 )
-from coach.timeline import Timeline
+from coach.script.timeline import Timeline
 
 __all__ = [
     "DEFAULT_IDLE_TIMEOUT_SECONDS", "DEFAULT_RISE_STOPS_EXERCISE", "HELP_TEXT", "IDLE_TEXT", "PAIN_TEXT",

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.audio import AudioChunk
-from coach.dialog import DialogIO, PainReport, TriageResult
+from coach.session.dialog import DialogIO, PainReport, TriageResult
 from coach.errors import EXIT_OK, EXIT_SAFETY_STOP
 
 SAFETY_REASONS = ("stopped", "pain", "triage")

@@ -1,11 +1,11 @@
-"""The runner: a thin shell that performs what coach.session decides.
+"""The runner: a thin shell that performs what coach.session.policy decides.
 
 It waits out each cue in blocks on the session clock. In each block it reads the
 microphone (a file source advances the virtual clock itself, otherwise the clock
 sleeps), feeds the listener, polls the keys and turns what was heard into session
 events. Urgent commands cancel audio in the block they are decided in. Pain with a
 triage hook runs the triage conversation over the same audio (``DialogIO``, in
-``coach.runner_dialog``), and so does the baseline pain question before the routine.
+``coach.session.conversation``), and so does the baseline pain question before the routine.
 
 Every wait goes through ``next_heard``: the routine's blocks, speech being waited
 out, the questions and the rests between them. So 'stop' and pain are honoured the
@@ -18,20 +18,20 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.audio import SAMPLE_WIDTH_BYTES, AudioSink, AudioSource
 from coach.audio.null import NullSink
 from coach.clock import Clock
-from coach.dialog import PainReport
-from coach.events import EventLog
-from coach import session as s
-from coach.runner_dialog import baseline_conversation, triage_conversation
-from coach.runner_ports import (  # noqa: F401  (RunResult and exit_code_for are public here too)
+from coach.session.dialog import PainReport
+from coach.session.events import EventLog
+from coach.session import policy as s
+from coach.session.conversation import baseline_conversation, triage_conversation
+from coach.session.ports import (  # noqa: F401  (RunResult and exit_code_for are public here too)
     BaselineHook, KeyInput, Listener, PainHook, RunResult, Speaker, exit_code_for,
 )
-from coach.script_groups import group_rest_seconds
-from coach.timeline import Timeline, estimate_speech_seconds
-from coach.view import View, level_db
+from coach.script.groups import group_rest_seconds
+from coach.script.timeline import Timeline, estimate_speech_seconds
+from coach.session.view import View, level_db
 
 DEFAULT_BLOCK_SECONDS = 0.03
 LIVE_VIEW_BLOCK_SECONDS = 0.25

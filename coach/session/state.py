@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from coach.asr import Heard
-from coach.dialog import PainReport, TriageResult
-from coach.timeline import Timeline
+from coach.listen.asr import Heard
+from coach.session.dialog import PainReport, TriageResult
+from coach.script.timeline import Timeline
 
 Mode = Literal["running", "paused", "waiting", "ended"]
 

@@ -11,9 +11,9 @@ from typing import TextIO
 
 import numpy as np
 
-from coach.asr import Heard
-from coach.script_groups import phase_of
-from coach.timeline import Cue, Timeline
+from coach.listen.asr import Heard
+from coach.script.groups import phase_of
+from coach.script.timeline import Cue, Timeline
 
 CLEAR_LINE = "\r\033[K"
 COUNTDOWN_PHASES = {"hold": "hold", "rest": "rest", "between": "rest", "timed": "time",

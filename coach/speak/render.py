@@ -16,8 +16,8 @@ import numpy as np
 
 from coach.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES
 from coach.audio.resample import to_int16
-from coach.speaker import ProgressCallback, Speaker
-from coach.timeline import Cue, Timeline
+from coach.speak.speaker import ProgressCallback, Speaker
+from coach.script.timeline import Cue, Timeline
 
 SPOKEN_KINDS = ("say", "count", "listen")     # a listen cue speaks its prompt, then waits
 CHIME_HZ = (660.0, 880.0)

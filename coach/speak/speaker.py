@@ -14,9 +14,9 @@ from typing import IO
 
 from coach.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, AudioSink
 from coach.clock import Clock, SystemClock
-from coach.tts import Synthesizer
-from coach.tts.cache import SpeechCache, VoiceKey
-from coach.tts.numbers import speakable
+from coach.speak.tts import Synthesizer
+from coach.speak.tts.cache import SpeechCache, VoiceKey
+from coach.speak.tts.numbers import speakable
 
 ProgressCallback = Callable[[int, int, str], None]     # (rendered so far, to render, text)
 
@@ -114,11 +114,11 @@ ENGINES = ("pyttsx3", "piper")
 def open_synthesizer(engine: str = "pyttsx3", rate_wpm: int | None = None, volume: float = 1.0,
                      voice: str | None = None, warn: Callable[[str], None] | None = None) -> Synthesizer:
     """The chosen engine; Piper missing → ``warn`` names the install command, then pyttsx3."""
-    from coach.tts.pyttsx3 import DEFAULT_RATE_WPM, Pyttsx3Synthesizer, SpeechEngineError
+    from coach.speak.tts.pyttsx3 import DEFAULT_RATE_WPM, Pyttsx3Synthesizer, SpeechEngineError
 
     rate = int(rate_wpm or DEFAULT_RATE_WPM)
     if engine == "piper":
-        from coach.tts.piper import DEFAULT_VOICE, PiperSynthesizer
+        from coach.speak.tts.piper import DEFAULT_VOICE, PiperSynthesizer
 
         try:
             return PiperSynthesizer(voice or DEFAULT_VOICE, rate, volume)
@@ -146,7 +146,7 @@ def open_voice(settings: object, clock: Clock) -> tuple[Speaker, AudioSink | Non
     import os
     from pathlib import Path
 
-    from coach.tts.cache import SpeechCache
+    from coach.speak.tts.cache import SpeechCache
 
     engine = getattr(settings, "voice", None) or os.environ.get("COACH_VOICE") or "pyttsx3"
     voice_id = getattr(settings, "voice_id", None) or os.environ.get("COACH_VOICE_ID") or None

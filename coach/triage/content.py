@@ -1,7 +1,7 @@
 """Load content/triage.yaml into plain data and check it, naming file, line and field.
 
 Triage wording is safety content: besides the shape of the file, the lint rules of
-the clinical research (section 8.4, in ``coach.triage_lint``) are enforced on load,
+the clinical research (section 8.4, in ``coach.triage.lint``) are enforced on load,
 so a question without a source, a jargon word or a script without the disclaimer
 never reaches a user.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from coach.errors import ContentError
-from coach.triage_lint import TIERS, lint, lint_sources
-from coach.triage_model import (FLAGS, LINES, OUTCOMES, Locale, Localized, PainRules, ProfileAdvice,
+from coach.triage.lint import TIERS, lint, lint_sources
+from coach.triage.model import (FLAGS, LINES, OUTCOMES, Locale, Localized, PainRules, ProfileAdvice,
                                 ProfileQuestion, Question, Recheck, TriageContent)
-from coach.yamlfile import Problems, load_document
-from coach.yamlnodes import Fields
+from coach.content.yamlfile import Problems, load_document
+from coach.content.yamlnodes import Fields
 
 DEFAULT_PATH = Path("triage.yaml")
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.clock import Clock
-from coach.dialog import DialogIO, PainReport, TriageResult
-from coach.history import History
-from coach.triage import URGENCY, Answer, Ask, Outcome, Setup, walk
-from coach.triage_model import TriageContent
+from coach.session.dialog import DialogIO, PainReport, TriageResult
+from coach.store.history import History
+from coach.triage.walker import URGENCY, Answer, Ask, Outcome, Setup, walk
+from coach.triage.model import TriageContent
 
 MAX_REPEATS_ASKED = 3           # "repeat" re-asks without counting, this many times
 _COMMAND_ANSWERS = {"yes": "yes", "no": "no", "not_sure": "not_sure", "number": "number", "stop": "stop"}
@@ -122,7 +122,7 @@ def run_triage(io: DialogIO, report: PainReport, content: TriageContent, profile
                triage_id: str | None = None) -> TriageResult:
     """Halt, ask, speak the outcome, record it; tell the session what to do next.
 
-    ``profile`` is a ``coach.profile.Profile`` or an iterable of flag names. After
+    ``profile`` is a ``coach.triage.profile.Profile`` or an iterable of flag names. After
     outcome c inside a session the person rests, re-rates and must say "go" to
     carry on (section 3.5); ``offer_resume=False`` leaves that to the caller.
     """
@@ -198,13 +198,13 @@ def _offer_resume(talk: _Conversation, content: TriageContent, locale: str, base
     return "end"
 
 
-# -- seams for the session (coach.app) ---------------------------------------------
+# -- seams for the session (coach.cli.app) ---------------------------------------------
 
 def make_pain_hook(settings: Any, session_id: str, clock: Clock) -> Callable[[DialogIO, PainReport], TriageResult]:
     """``on_pain(io, report)`` for the runner: content, history and profile from settings."""
-    from coach.history import FILE_NAME
-    from coach.profile import load_profile
-    from coach.triage_content import default_triage_path, load_triage
+    from coach.store.history import FILE_NAME
+    from coach.triage.profile import load_profile
+    from coach.triage.content import default_triage_path, load_triage
 
     content = load_triage(default_triage_path(settings.content_dir))
     locale = settings.locale if settings.locale in content.locales else content.default_locale

@@ -2,7 +2,7 @@
 
 Triage wording is safety content: a claim without a known source, a question out
 of tier order or too long to follow, a jargon word or a script without the
-disclaimer or safety net must never reach a user. ``coach.triage_content`` reads
+disclaimer or safety net must never reach a user. ``coach.triage.content`` reads
 the file and runs these checks on it.
 """
 
@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from coach.yamlfile import line_of
-from coach.yamlnodes import Fields
+from coach.content.yamlfile import line_of
+from coach.content.yamlnodes import Fields
 
 if TYPE_CHECKING:
-    from coach.triage_model import Question, TriageContent
+    from coach.triage.model import Question, TriageContent
 
 TIERS: tuple[str, ...] = ("characterise", "A", "B1", "B2")     # asked in this order
 ROUTE_OF_TIER: dict[str, str] = {"characterise": "none", "A": "a", "B1": "b1", "B2": "b2"}

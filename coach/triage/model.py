@@ -1,5 +1,5 @@
 """What content/triage.yaml holds, as plain data: questions, scripts per locale,
-pain rules and outcomes. ``coach.triage_content`` reads and checks the file into it;
+pain rules and outcomes. ``coach.triage.content`` reads and checks the file into it;
 the triage, the profile and the session only ever see these types."""
 
 from __future__ import annotations

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from coach.dialog import DialogIO
+from coach.session.dialog import DialogIO
 from coach.errors import UsageError
-from coach.history import History
-from coach.triage_model import FLAGS, ProfileAdvice, TriageContent
-from coach.triage_dialog import heard_to_answer
+from coach.store.history import History
+from coach.triage.model import FLAGS, ProfileAdvice, TriageContent
+from coach.triage.dialog import heard_to_answer
 
 _FLAG_KEY = "flag."
 _ANSWER_KEY = "answer."

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from coach.triage_model import Question, TriageContent
+from coach.triage.model import Question, TriageContent
 
 ANSWER_KINDS: tuple[str, ...] = ("yes", "no", "not_sure", "number", "unknown", "stop")
 URGENCY: dict[str, int] = {"c": 0, "b2": 1, "b1": 2, "a": 3, "a-unconfirmed": 3, "incomplete": 3}

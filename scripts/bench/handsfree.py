@@ -13,7 +13,7 @@ Virtual time (every run is `coach run --mic IN.wav --speaker OUT.wav --events E.
 Live rig (PulseAudio null sinks, when installed): CPU share of one core used by the
 coach process while it runs a routine, and its peak memory (VmHWM).
 
-    .venv/bin/python scripts/bench_handsfree.py [--trials 24] [--seed 7] [--no-live] [--trial-echo-db -12
+    .venv/bin/python scripts/bench/handsfree.py [--trials 24] [--seed 7] [--no-live] [--trial-echo-db -12
         [--trial-echo-room 0.4]] [--keep DIR [--record]]
 
 Each trial prints its latency and end_gap_ms: where the listener put the end of the
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from coach.testing import eventlog, micmix  # noqa: E402

@@ -19,7 +19,7 @@ engine, the parser) and counts what the coach would act on:
 (for example an older commit checked out with ``git worktree add``), so engines can
 be put side by side on the same clips.
 
-Usage: nice -n 10 bench_recognition.py [--engine auto|whisper|vosk] [--code DIR]
+Usage: nice -n 10 bench/recognition.py [--engine auto|whisper|vosk] [--code DIR]
        [--fsdd-per-digit 20] [--no-sentences] [--no-synthetic] [--misses]
 """
 
@@ -37,13 +37,16 @@ _HERE = Path(__file__).resolve().parent
 if "--code" in sys.argv:
     sys.path.insert(0, str(Path(sys.argv[sys.argv.index("--code") + 1]).resolve()))
 else:
-    sys.path.insert(0, str(_HERE.parent))
-sys.path.insert(1, str(_HERE))
+    sys.path.insert(0, str(_HERE.parents[1]))
+sys.path.insert(1, str(_HERE.parent / "train"))     # make_training_set and recognition_pipeline
 
 import make_training_set as mts  # noqa: E402
 from recognition_pipeline import DIGITS, pct, word_end_seconds  # noqa: E402
 
-from coach.commands_listen import hear_pcm, open_recognizer  # noqa: E402
+try:
+    from coach.cli.listen import hear_pcm, open_recognizer  # noqa: E402
+except ImportError:     # a checkout from before the package layout (--code)
+    from coach.commands_listen import hear_pcm, open_recognizer  # noqa: E402
 
 REAL_WORDS = {"session": {"stop": ("stop", None), "go": ("resume", None)},
               "yesno": {"yes": ("yes", None), "no": ("no", None), "stop": ("stop", None)},

@@ -2,7 +2,7 @@
 """Wall time of `coach run R --text --clock virtual` for every routine (target < 5 s each).
 
 Each run is a separate process, as a person would start it, with a throwaway data dir.
-Usage: scripts/bench_routines.py [--dose low|mid|high]
+Usage: scripts/bench/routines.py [--dose low|mid|high]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TARGET_SECONDS = 5.0
 
 

@@ -14,7 +14,7 @@ the others espeak-ng voices that the recognizer hears on their own.
 Figures: commands said and acted on in order, commands fired that were not said,
 memory (RSS) at session minute 10 and at the end, event log completeness, wall time.
 
-    .venv/bin/python scripts/bench_soak.py [--minutes 120] [--echo-db -12] [--keep DIR]
+    .venv/bin/python scripts/bench/soak.py [--minutes 120] [--echo-db -12] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk  # noqa: E402
@@ -189,8 +189,8 @@ def noise_bed(dbfs: float) -> np.ndarray:
 
 def soak_routine(library, minutes: float):
     """The routines' items back to back, repeated until the nominal length passes ``minutes`` * 1.3."""
-    from coach.model import Routine
-    from coach.script import build_timeline
+    from coach.content.model import Routine
+    from coach.script.engine import build_timeline
 
     first = library.routines[ROUTINES[0]]
     items: list = []
@@ -261,12 +261,12 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="keep the event log and data folder here")
     args = parser.parse_args()
 
-    from coach.app import compose_runner, load_library, open_output, prepared_timeline, safety_texts
-    from coach.app_safety import open_safety
-    from coach.events import EventLog
-    from coach.listener import open_listener
-    from coach.settings import Settings
-    from coach.view import View
+    from coach.cli.app import compose_runner, load_library, open_output, prepared_timeline, safety_texts
+    from coach.cli.safety import open_safety
+    from coach.session.events import EventLog
+    from coach.listen.listener import open_listener
+    from coach.cli.settings import Settings
+    from coach.session.view import View
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="coach-soak-"))
     shutil.rmtree(folder / "data", ignore_errors=True)

@@ -1,6 +1,6 @@
 """Speech benchmark: render speed per engine, cache speed, and cancel latency on a virtual device.
 
-    python scripts/bench_speech.py [--trials 20] [--cores 1] [--engines pyttsx3,piper]
+    python scripts/bench/speech.py [--trials 20] [--cores 1] [--engines pyttsx3,piper]
 
 For each engine: the cold render time of every spoken text of the routine with
 the most speech (fresh cache, engine start-up shown apart), as a ratio to the
@@ -19,14 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from coach.content import default_content_dir, load_library  # noqa: E402
-from coach.render import spoken_texts  # noqa: E402
-from coach.script import build_timeline  # noqa: E402
-from coach.speaker import Speaker, open_synthesizer  # noqa: E402
-from coach.tts.cache import SpeechCache  # noqa: E402
+from coach.content.library import default_content_dir, load_library  # noqa: E402
+from coach.speak.render import spoken_texts  # noqa: E402
+from coach.script.engine import build_timeline  # noqa: E402
+from coach.speak.speaker import Speaker, open_synthesizer  # noqa: E402
+from coach.speak.tts.cache import SpeechCache  # noqa: E402
 
 TARGET_RATIO = {"pyttsx3": 0.1, "piper": 0.3}
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEV_DIR = ROOT.parent / "shared" / "speech" / "commands-dev"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 FSDD_DIR = ROOT.parent / "shared" / "speech" / "fsdd"

@@ -11,8 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 import make_training_set as mts
-from coach.commands_listen import LEAD_SECONDS, TRAIL_SECONDS, room_tone
-from coach.endpoint import Endpointer
+try:
+    from coach.cli.listen import LEAD_SECONDS, TRAIL_SECONDS, room_tone
+    from coach.listen.endpoint import Endpointer
+except ImportError:     # a checkout from before the package layout (bench/recognition.py --code)
+    from coach.commands_listen import LEAD_SECONDS, TRAIL_SECONDS, room_tone
+    from coach.endpoint import Endpointer
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 

@@ -1,4 +1,4 @@
-"""Train the command head on the Whisper tiny.en encoder; export it to coach/asr/data/whisper_head.npz.
+"""Train the command head on the Whisper tiny.en encoder; export it to coach/listen/asr/data/whisper_head.npz.
 
 Features: each clip cut as the listener cuts it (the clip after quiet room tone
 through the endpointer, its loudest final segment), encoded by Whisper tiny.en in
@@ -17,7 +17,7 @@ here except to cache their features (for the benchmark). First run: ~10 min of
 encoding on two cores (cached in --cache).
 
 Usage: nice -n 10 train_head.py [--synth /tmp/kw/synth] [--cache /tmp/wh] [--c C]
-       [--out coach/asr/data/whisper_head.npz] [--no-cv] [--nested-cv]
+       [--out coach/listen/asr/data/whisper_head.npz] [--no-cv] [--nested-cv]
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import make_training_set as mts  # noqa: E402
 from recognition_pipeline import heard_segment, heard_segments  # noqa: E402
-from coach.asr.whisper import WhisperModel  # noqa: E402
-from coach.asr.keyword import (CONTEXTS, REJECT_LABELS as REJECT, URGENT_LABELS as URGENT,  # noqa: E402
+from coach.listen.asr.whisper import WhisperModel  # noqa: E402
+from coach.listen.asr.keyword import (CONTEXTS, REJECT_LABELS as REJECT, URGENT_LABELS as URGENT,  # noqa: E402
                                KeywordModel, decide)
 
 LABELS = tuple(mts.COMMAND_PHRASES) + ("other", "noise")
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/wh"))
     ap.add_argument("--model", choices=["lr", "mlp"], default="lr")
     ap.add_argument("--c", type=float, default=0.03)
-    ap.add_argument("--out", type=Path, default=mts.ROOT / "coach/asr/data/whisper_head.npz")
+    ap.add_argument("--out", type=Path, default=mts.ROOT / "coach/listen/asr/data/whisper_head.npz")
     ap.add_argument("--no-cv", action="store_true", help="keep thresholds at 0.5")
     ap.add_argument("--urgent-copies", type=int, default=URGENT_AUG_COPIES,
                     help="extra augmented copies of the real stop/go clips")

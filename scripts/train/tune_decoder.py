@@ -3,7 +3,7 @@
 Reads the head's out-of-fold probabilities on the training speakers (written by
 train_head.py to <cache>/oof.npz; labels and thresholds from the shipped head), asks the decoder for the same clips (cut as the
 listener cuts them; cached in <cache>/decoder.npz), and prints, per context, the
-recall and false accepts of the rule in coach/asr/whisper_engine.py for a grid of
+recall and false accepts of the rule in coach/listen/asr/whisper_engine.py for a grid of
 ``decoder_min``. Held-out speakers are never read here.
 
 Usage: nice -n 10 tune_decoder.py [--cache /tmp/wh] [--other 400] [--fsdd 300] [--floor 0.02]
@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import make_training_set as mts  # noqa: E402
 from recognition_pipeline import heard_segment  # noqa: E402
-from coach.asr.keyword import CONTEXTS, KeywordModel, decide  # noqa: E402
+from coach.listen.asr.keyword import CONTEXTS, KeywordModel, decide  # noqa: E402
 
 WORDS = {"session": ("stop", "resume"), "yesno": ("yes", "no", "stop"),
          "number": ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "stop")}
@@ -33,9 +33,9 @@ _ENGINE = None
 
 def _init() -> None:
     global _ENGINE
-    from coach.asr.whisper import WhisperModel
-    from coach.asr.whisper_engine import WhisperEngine
-    from coach.commands import load_commands
+    from coach.listen.asr.whisper import WhisperModel
+    from coach.listen.asr.whisper_engine import WhisperEngine
+    from coach.content.commands import load_commands
     model = WhisperModel(threads=1)
     _ENGINE = WhisperEngine(model, None, load_commands())   # the head is not used here
 

@@ -1,7 +1,7 @@
 """The Whisper tiny.en engine on real recordings of speakers it was never trained on
 (development set and FSDD), and the check of its model file.
 
-Floors are below the benchmark's figures (scripts/bench_recognition.py) by a
+Floors are below the benchmark's figures (scripts/bench/recognition.py) by a
 margin: they catch a broken engine, they are not the product's targets.
 """
 
@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.asr.keyword import KeywordModel
-from coach.asr.whisper import MODEL_BYTES, WhisperModel, check_model, default_model_dir
-from coach.asr.whisper_engine import WhisperEngine
+from coach.listen.asr.keyword import KeywordModel
+from coach.listen.asr.whisper import MODEL_BYTES, WhisperModel, check_model, default_model_dir
+from coach.listen.asr.whisper_engine import WhisperEngine
 from coach.audio.wav import read_wav
-from coach.commands import load_commands
+from coach.content.commands import load_commands
 from coach.errors import ModelError
 from coach.testing.devset import dev_dir_or_none, held_out, read_pcm
 
@@ -29,13 +29,13 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 FSDD = REPO.parent / "shared" / "speech" / "fsdd"
-FSDD_HELD_OUT = ("george", "theo")      # as scripts/make_training_set.py
+FSDD_HELD_OUT = ("george", "theo")      # as scripts/train/make_training_set.py
 
 
 @pytest.fixture(scope="module")
 def engine() -> WhisperEngine:
     commands = load_commands()
-    from coach.asr.select import _pain_matcher
+    from coach.listen.asr.select import _pain_matcher
     return WhisperEngine(WhisperModel(), KeywordModel.read_default(), commands, _pain_matcher(commands))
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.audio import AudioChunk
-from coach.debug_recording import CALLS, RecordingListener, read_recording, replay
+from coach.listen.debug_recording import CALLS, RecordingListener, read_recording, replay
 from coach.errors import CoachError
 
 
@@ -88,7 +88,7 @@ def test_an_unwritable_folder_is_named(tmp_path: Path) -> None:
 
 
 def test_asking_for_a_recording_with_nothing_listening_says_nothing_is_recorded(tmp_path, monkeypatch, capsys) -> None:
-    from coach.cli import main
+    from coach.cli.parser import main
 
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "data").mkdir()

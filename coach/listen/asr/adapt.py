@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from coach.asr.keyword import KeywordModel
+from coach.listen.asr.keyword import KeywordModel
 
 PULL = 10.0         # prior strength toward the shipped weights (chosen on training speakers)
 STEPS = 300

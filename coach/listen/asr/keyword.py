@@ -1,12 +1,12 @@
 """The command head: decides what one endpointed speech segment is.
 
 A standardised multinomial logistic regression (weights in numpy; an MLP layout
-loads too) over pooled Whisper tiny.en encoder states (``coach.asr.whisper``).
+loads too) over pooled Whisper tiny.en encoder states (``coach.listen.asr.whisper``).
 Its main job is rejection: a segment becomes a command only when the best of the
 context's commands reaches the context's threshold (urgent words have their
 own); everything else is "other" or "noise". Inference is numpy, no scikit-learn.
 Segments are passed as the endpointer cuts them; training cut its clips the same
-way (scripts/train_head.py).
+way (scripts/train/train_head.py).
 """
 
 from __future__ import annotations

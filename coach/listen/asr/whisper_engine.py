@@ -2,7 +2,7 @@
 
 Three readings of the same encoder output, cheapest first:
 
-1. The command head (``coach.asr.keyword``) decides the words it knows, with
+1. The command head (``coach.listen.asr.keyword``) decides the words it knows, with
    rejection per context.
 2. When the head ranks a command first but is unsure, the decoder, constrained
    to the context's phrases, is asked how likely each phrase is as the whole
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coach.asr import Hypothesis
-from coach.asr.keyword import REJECT_LABELS, KeywordModel, decide, label_to_command
-from coach.asr.whisper import RATE_HZ, Encoded, WhisperModel
-from coach.commands import NUMBER_COMMAND, CommandSet, normalise
+from coach.listen.asr import Hypothesis
+from coach.listen.asr.keyword import REJECT_LABELS, KeywordModel, decide, label_to_command
+from coach.listen.asr.whisper import RATE_HZ, Encoded, WhisperModel
+from coach.content.commands import NUMBER_COMMAND, CommandSet, normalise
 
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 PAIN_COMMAND = "pain"
@@ -32,7 +32,7 @@ PAIN_COMMAND = "pain"
 
 @dataclass(frozen=True)
 class WhisperPolicy:
-    """The measured knobs (scripts/train_head.py and bench_recognition.py)."""
+    """The measured knobs (scripts/train/train_head.py and bench/recognition.py)."""
 
     # The decoder is asked when the head's first command has at least this probability.
     decode_floor: float = 0.02

@@ -10,7 +10,7 @@ from typing import Any
 
 from coach.audio import SAMPLE_RATE_HZ
 from coach.audio.resample import convert_pcm
-from coach.tts.pyttsx3 import DEFAULT_RATE_WPM, SpeechEngineError
+from coach.speak.tts.pyttsx3 import DEFAULT_RATE_WPM, SpeechEngineError
 
 INSTALL_HINT = "pip install .[natural]"
 SENTENCE_GAP_SECONDS = 0.25

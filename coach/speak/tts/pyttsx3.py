@@ -2,7 +2,7 @@
 
 pyttsx3 keeps process-wide engine state, prints to stdout and is known to hang
 on a later ``runAndWait`` with some drivers. So rendering happens in one
-long-lived worker subprocess (``python -m coach.tts.pyttsx3 --worker``) spoken
+long-lived worker subprocess (``python -m coach.speak.tts.pyttsx3 --worker``) spoken
 to over pipes: the coach's own process never touches the engine, a hung render
 is killed after a timeout and the worker restarted. Output is always
 ``save_to_file`` to a temporary WAV, never live speech.
@@ -103,10 +103,10 @@ class Pyttsx3Synthesizer:
     def _ensure_worker(self) -> subprocess.Popen[str]:
         if self._worker is not None and self._worker.poll() is None:
             return self._worker
-        root = str(Path(__file__).resolve().parents[2])
+        root = str(Path(__file__).resolve().parents[3])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         self._worker = subprocess.Popen(
-            [sys.executable, "-m", "coach.tts.pyttsx3", "--worker"],
+            [sys.executable, "-m", "coach.speak.tts.pyttsx3", "--worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, bufsize=1, env=env,
         )
