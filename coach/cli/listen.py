@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk
 from coach.errors import EXIT_USAGE, CoachError, UsageError
 
@@ -126,21 +126,11 @@ def _print_error(name: str, message: str, as_json: bool, out: TextIO, err: TextI
         err.write(f"coach: {message}\n")
 
 
-def level_meter(pcm: bytes, width: int = 30) -> str:
-    """A text bar for the input level: -60 dBFS empty, 0 dBFS full."""
-    import numpy as np
-
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    rms = float(np.sqrt(np.mean(samples * samples))) / 32768.0 if len(samples) else 0.0
-    db = 20.0 * np.log10(max(rms, 1e-6))
-    filled = int(round(width * min(max((db + 60.0) / 60.0, 0.0), 1.0)))
-    return f"[{'#' * filled}{' ' * (width - filled)}] {db:5.0f} dBFS"
-
-
 def listen_microphone(engine: Any, parser: Any, context: str, sentence: str, out: TextIO, err: TextIO,
                       open_source: Callable[[], Any] | None = None) -> int:
     """Print each command as heard, with a level meter, until Ctrl-C or the device is lost."""
     from coach.clock import SystemClock
+    from coach.listen.enroll import level_meter
     from coach.listen.listener import Listener
 
     if open_source is None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from coach.clock import Clock
-from coach.session.dialog import DialogIO
+from coach.session.dialog import DialogIO, PainReport, TriageResult
 from coach.store.history import FILE_NAME, History
 from coach.cli.settings import Settings
 from coach.triage.content import default_triage_path, load_triage
@@ -77,9 +77,26 @@ def given_baseline(safety: Safety, value: int) -> Callable[[DialogIO], int | Non
 
 
 def pain_hook(settings: Settings, safety: Safety, clock: Clock) -> Any:
-    from coach.triage.dialog import make_pain_hook
-
     return make_pain_hook(settings, safety.session_id, clock)
+
+
+def make_pain_hook(settings: Any, session_id: str, clock: Clock) -> Callable[[DialogIO, PainReport], TriageResult]:
+    """``on_pain(io, report)`` for the runner: content, history and profile from settings."""
+    from coach.triage.dialog import run_triage
+    from coach.triage.profile import load_profile
+
+    content = load_triage(default_triage_path(settings.content_dir))
+    locale = settings.locale if settings.locale in content.locales else content.default_locale
+    path = Path(settings.data_dir) / FILE_NAME
+    with History(path) as history:
+        history.start_session(session_id, None)
+
+    def on_pain(io: DialogIO, report: PainReport) -> TriageResult:
+        with History(path) as history:
+            report = report if report.session_id else replace(report, session_id=session_id)
+            return run_triage(io, report, content, load_profile(history), history, locale, clock)
+
+    return on_pain
 
 
 def record_session(safety: Safety, routine_id: str, stack: ExitStack) -> Callable[[dict[str, Any]], None]:

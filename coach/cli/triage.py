@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import coach
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.clock import SystemClock
 from coach.session.dialog import PainReport
 from coach.errors import EXIT_OK, EXIT_SAFETY_STOP, UsageError

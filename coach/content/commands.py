@@ -8,20 +8,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
+from coach.content.pain_intents import FIELD as PAIN_FIELD, PainIntents
+from coach.content.pain_rules import read_pain_intents
+from coach.content.words import normalise
 from coach.errors import ContentError
-
-if TYPE_CHECKING:
-    from coach.content.pain_intents import PainIntents
 
 NUMBER_COMMAND = "number"
 MAX_NUMBER_VALUE = 10
-_DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-_WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _NAME_RE = re.compile(r"^[a-z][a-z_]*$")
 
 
@@ -64,13 +61,6 @@ class CommandSet:
 
     def words(self) -> frozenset[str]:
         return frozenset(w for p in self.phrases for w in p.words)
-
-
-def normalise(text: str) -> tuple[str, ...]:
-    """Lower-case word tokens; digits become number words so "3" parses as three."""
-    text = text.lower().replace("\u2019", "'").replace("-", " ")
-    text = re.sub(r"\b(10|[0-9])\b", lambda m: " " + _DIGIT_WORDS[int(m.group(1))] + " ", text)
-    return tuple(_WORD_RE.findall(text))
 
 
 class CommandParser:
@@ -186,8 +176,6 @@ class _Validator:
                 contexts[key.value] = self.context(key, body, known)
         pain_intents = None
         if "pain_intents" in keys:
-            from coach.content.pain_intents import read_pain_intents  # imports this module
-
             pain_intents = read_pain_intents(keys["pain_intents"][1], self.fail)
         if self.problems:
             raise ContentError(self.problems)
@@ -249,3 +237,13 @@ class _Validator:
             else:
                 names.append(name)
         return tuple(names)
+
+
+def load_pain_intents(path: Path | str | None = None) -> PainIntents:
+    """The section from commands.yaml (default: the packaged content); ContentError when
+    it is missing or malformed."""
+    command_set = load_commands(path)
+    if command_set.pain_intents is None:
+        where = str(path) if path is not None else "commands.yaml"
+        raise ContentError([f"{where}: {PAIN_FIELD}: missing"])
+    return command_set.pain_intents

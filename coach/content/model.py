@@ -111,3 +111,22 @@ class Library:
     exercises: dict[str, Exercise] = field(default_factory=dict)
     tips: dict[str, Tip] = field(default_factory=dict)
     routines: dict[str, Routine] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A command decided from audio (or a key).
+
+    ``command`` is a name from content/commands.yaml (``next``, ``stop``, ``pain``,
+    ``yes``, ``number`` ...); ``value`` is 0-10 for numbers. Times are session
+    seconds of audio consumed, never wall time.
+    """
+
+    command: str
+    value: int | None = None
+    text: str = ""
+    confidence: float = 1.0
+    audio_start_seconds: float | None = None
+    audio_end_seconds: float | None = None
+    decided_seconds: float | None = None
+    source: str = "voice"       # "voice" | "keyboard" | "text"

@@ -119,12 +119,22 @@ def capture_utterance(read: Callable[[float], Any], on_level: Callable[[bytes], 
     return final[0] if final else None
 
 
+def level_meter(pcm: bytes, width: int = 30) -> str:
+    """A text bar for the input level: -60 dBFS empty, 0 dBFS full."""
+    import numpy as np
+
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    rms = float(np.sqrt(np.mean(samples * samples))) / 32768.0 if len(samples) else 0.0
+    db = 20.0 * np.log10(max(rms, 1e-6))
+    filled = int(round(width * min(max((db + 60.0) / 60.0, 0.0), 1.0)))
+    return f"[{'#' * filled}{' ' * (width - filled)}] {db:5.0f} dBFS"
+
+
 def run_enrollment(args: Any, times: int = 3, only: Iterable[str] = (), out: TextIO | None = None,
                    source: Any = None, say: Callable[[str], None] | None = None) -> int:
     from coach.audio.wav import write_wav
     from coach.content.commands import default_commands_path, load_commands
-    from coach.cli.listen import level_meter
-    from coach.cli.settings import default_data_dir
+    from coach.store.history import default_data_dir
 
     out = out or sys.stderr
     data_dir = Path(getattr(args, "data_dir", None) or default_data_dir())

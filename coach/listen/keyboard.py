@@ -17,7 +17,7 @@ import select
 import sys
 from typing import TextIO
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.clock import Clock
 from coach.errors import UsageError
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from coach.listen.asr import Heard, Hypothesis, SegmentEngine
+from coach.content.model import Heard
+from coach.listen.asr import Hypothesis, SegmentEngine
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk
 from coach.content.commands import CommandParser, normalise
 from coach.listen.echo_canceller import RoomCanceller

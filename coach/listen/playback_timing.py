@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.audio import AudioChunk
 
 

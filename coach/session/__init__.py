@@ -4,4 +4,4 @@ offers (DialogIO), the JSONL event log and the terminal view.
 """
 
 __all__ = ["commands", "conversation", "dialog", "events", "policy", "ports", "runner",
-           "state", "view"]
+           "state", "view", "waiting"]

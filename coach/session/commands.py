@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.session.dialog import PainReport, TriageResult
 from coach.script.groups import SPOKEN_PHASES, group_key, item_starts, phase_of
 from coach.session.state import (

@@ -5,15 +5,12 @@ listener and keys, on the session clock."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.session.dialog import PainReport, TriageResult
-from coach.session.ports import BaselineHook, PainHook
+from coach.session.ports import BaselineHook, DialogHost, PainHook
 from coach.session.state import PAIN_TEXT, URGENT_COMMANDS, BaselineRated, CommandHeard
-
-if TYPE_CHECKING:
-    from coach.session.runner import Runner
 
 # Shown (not spoken) when keys can answer: the spoken questions name the words.
 KEY_HINTS = {
@@ -34,7 +31,7 @@ class UrgentHeard(Exception):
 
 
 class RunnerDialog:
-    """DialogIO over a Runner; every wait is the runner's ``next_heard``.
+    """DialogIO over a runner (a ``DialogHost``); every wait is the runner's ``next_heard``.
 
     While the safety questions are asked, a first 'stop' is an answer (the walker
     then reads the emergency signs). Once they are over (``triage-outcome`` logged),
@@ -44,7 +41,7 @@ class RunnerDialog:
     the routine starts, where they mean the session command).
     """
 
-    def __init__(self, runner: Runner, urgent_raises: bool = False) -> None:
+    def __init__(self, runner: DialogHost, urgent_raises: bool = False) -> None:
         self.runner = runner
         self.urgent_raises = urgent_raises
         self.questions_over = False
@@ -111,7 +108,7 @@ class RunnerDialog:
                 self._latch(heard)
 
 
-def baseline_conversation(runner: Runner, ask: BaselineHook) -> BaselineRated | CommandHeard:
+def baseline_conversation(runner: DialogHost, ask: BaselineHook) -> BaselineRated | CommandHeard:
     """Ask the baseline rating; 'stop' or 'pain' as the answer come back as the
     session command they are."""
     try:
@@ -125,7 +122,7 @@ def baseline_conversation(runner: Runner, ask: BaselineHook) -> BaselineRated | 
     return event
 
 
-def triage_conversation(runner: Runner, on_pain: PainHook, report: PainReport) -> TriageResult:
+def triage_conversation(runner: DialogHost, on_pain: PainHook, report: PainReport) -> TriageResult:
     """Triage over the session's audio; a failing triage still leaves the person safe."""
     runner.pending_heard.clear()
     try:

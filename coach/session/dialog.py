@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 
 SessionAction = Literal["end", "end-today", "skip-exercise", "continue"]
 

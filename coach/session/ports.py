@@ -1,5 +1,6 @@
-"""What the runner plugs into (speaker, listener, keys, the triage and baseline hooks)
-and what it hands back (how the session ended, as an exit status)."""
+"""What the runner plugs into (speaker, listener, keys, the triage and baseline hooks),
+what it offers the conversations it holds (``DialogHost``), and what it hands back
+(how the session ended, as an exit status)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.audio import AudioChunk
+from coach.clock import Clock
 from coach.session.dialog import DialogIO, PainReport, TriageResult
 from coach.errors import EXIT_OK, EXIT_SAFETY_STOP
+from coach.session.events import EventLog
+from coach.session.view import View
 
 SAFETY_REASONS = ("stopped", "pain", "triage")
 
@@ -29,6 +33,25 @@ class Listener(Protocol):
 
 class KeyInput(Protocol):
     def poll(self) -> list[Heard]: ...
+
+
+class DialogHost(Protocol):
+    """What a conversation (``coach.session.conversation``) uses of the runner, so it
+    needs no import of it: the clock, log, keys and view, speech and the one wait, and
+    the commands heard but not yet taken."""
+
+    clock: Clock
+    events: EventLog
+    keys: KeyInput | None
+    view: View | None
+    pending_heard: list[Heard]
+    stop_heard: Heard | None
+
+    def speak(self, text: str, purpose: str, play: bool = True) -> float: ...
+    def wait_speech(self, collect: str = "urgent") -> Heard | None: ...
+    def next_heard(self, seconds: float, *, until_quiet: bool = False, answers: bool = False,
+                   halt: bool = True, record: bool = True) -> Heard | None: ...
+    def set_context(self, name: str) -> None: ...
 
 
 PainHook = Callable[[DialogIO, PainReport], TriageResult]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.session.dialog import PainReport, TriageResult
 from coach.script.timeline import Timeline
 

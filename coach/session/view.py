@@ -11,7 +11,7 @@ from typing import TextIO
 
 import numpy as np
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.script.groups import phase_of
 from coach.script.timeline import Cue, Timeline
 

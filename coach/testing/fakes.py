@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, AudioChunk
 from coach.clock import Clock
 from coach.content.model import Exercise, Library, Range, Routine, RoutineItem, SourceRef, Tip

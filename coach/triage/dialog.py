@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from coach.listen.asr import Heard
+from coach.content.model import Heard
 from coach.clock import Clock
 from coach.session.dialog import DialogIO, PainReport, TriageResult
 from coach.store.history import History
@@ -196,28 +194,6 @@ def _offer_resume(talk: _Conversation, content: TriageContent, locale: str, base
     talk.io.say(content.line("session_ended", locale))
     talk.io.log("triage-resume", resumed=False, rating=rating, baseline=baseline)
     return "end"
-
-
-# -- seams for the session (coach.cli.app) ---------------------------------------------
-
-def make_pain_hook(settings: Any, session_id: str, clock: Clock) -> Callable[[DialogIO, PainReport], TriageResult]:
-    """``on_pain(io, report)`` for the runner: content, history and profile from settings."""
-    from coach.store.history import FILE_NAME
-    from coach.triage.profile import load_profile
-    from coach.triage.content import default_triage_path, load_triage
-
-    content = load_triage(default_triage_path(settings.content_dir))
-    locale = settings.locale if settings.locale in content.locales else content.default_locale
-    path = Path(settings.data_dir) / FILE_NAME
-    with History(path) as history:
-        history.start_session(session_id, None)
-
-    def on_pain(io: DialogIO, report: PainReport) -> TriageResult:
-        with History(path) as history:
-            report = report if report.session_id else replace(report, session_id=session_id)
-            return run_triage(io, report, content, load_profile(history), history, locale, clock)
-
-    return on_pain
 
 
 def exercise_gate(content: TriageContent, history: History, profile: Any, locale: str) -> str | None:

@@ -13,8 +13,8 @@ import pytest
 from coach.listen.asr import Hypothesis
 from coach.audio import AudioChunk
 from coach.content.commands import CommandParser, load_commands
-from coach.cli.listen import level_meter, listen_microphone
-from coach.listen.enroll import capture_utterance, enrolled_clips, next_clip_path, prompts, run_enrollment
+from coach.cli.listen import listen_microphone
+from coach.listen.enroll import capture_utterance, enrolled_clips, level_meter, next_clip_path, prompts, run_enrollment
 from coach.errors import AudioDeviceError
 
 RATE = 16_000

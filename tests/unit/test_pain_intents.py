@@ -12,7 +12,8 @@ import yaml
 from coach.content.commands import load_commands, parse_commands
 from coach.content.library import default_content_dir, load_library
 from coach.errors import ContentError
-from coach.content.pain_intents import PainIntents, PainMatch, collapse, hits, load_pain_intents, match, spell_out
+from coach.content.commands import load_pain_intents
+from coach.content.pain_intents import PainIntents, PainMatch, collapse, hits, match, spell_out
 from coach.script.engine import build_timeline
 from coach.testing.sentences import other_sentences, pain_sentences
 

@@ -284,7 +284,7 @@ def test_the_a_script_is_the_very_next_thing_said():
 def test_pain_hook_for_the_session(tmp_path):
     from types import SimpleNamespace
 
-    from coach.triage.dialog import make_pain_hook
+    from coach.cli.safety import make_pain_hook
 
     settings = SimpleNamespace(content_dir=CONTENT_DIR, data_dir=tmp_path, locale="en-GB")
     on_pain = make_pain_hook(settings, "sess-1", VirtualClock())

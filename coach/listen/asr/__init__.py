@@ -6,24 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-
-@dataclass(frozen=True)
-class Heard:
-    """A command decided from audio (or a key).
-
-    ``command`` is a name from content/commands.yaml (``next``, ``stop``, ``pain``,
-    ``yes``, ``number`` ...); ``value`` is 0-10 for numbers. Times are session
-    seconds of audio consumed, never wall time.
-    """
-
-    command: str
-    value: int | None = None
-    text: str = ""
-    confidence: float = 1.0
-    audio_start_seconds: float | None = None
-    audio_end_seconds: float | None = None
-    decided_seconds: float | None = None
-    source: str = "voice"       # "voice" | "keyboard" | "text"
+from coach.content.model import Heard     # what a recognizer returns; plain data of the vocabulary
 
 
 class Recognizer(Protocol):

@@ -58,7 +58,7 @@ def _with_enrollment(choice: EngineChoice, data_dir: Path | None) -> EngineChoic
     if choice.engine != "whisper":
         return choice
     from coach.listen.enroll import enrolled_clips
-    from coach.cli.settings import default_data_dir
+    from coach.store.history import default_data_dir
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
     count = sum(len(paths) for paths in enrolled_clips(folder).values())
     if not count:
