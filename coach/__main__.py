@@ -1,4 +1,4 @@
-from coach.cli.parser import main
+from coach.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

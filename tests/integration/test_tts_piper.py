@@ -79,7 +79,7 @@ BLOCK_PIPER = (
     "        raise ImportError(name)\n"
     "    return real_import(name, *a, **k)\n"
     "builtins.__import__ = fake\n"
-    "from coach.cli.parser import main\n"
+    "from coach.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 

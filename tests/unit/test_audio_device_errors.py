@@ -17,7 +17,7 @@ BLOCK_SOUNDDEVICE = (
     "        raise OSError('PortAudio library not found')\n"
     "    return real_import(name, *a, **k)\n"
     "builtins.__import__ = fake\n"
-    "from coach.cli.parser import main\n"
+    "from coach.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 

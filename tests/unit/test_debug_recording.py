@@ -88,7 +88,7 @@ def test_an_unwritable_folder_is_named(tmp_path: Path) -> None:
 
 
 def test_asking_for_a_recording_with_nothing_listening_says_nothing_is_recorded(tmp_path, monkeypatch, capsys) -> None:
-    from coach.cli.parser import main
+    from coach.cli import main
 
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "data").mkdir()

@@ -132,7 +132,7 @@ def test_the_runner_tells_the_listener_where_audio_was_cancelled() -> None:
 
 
 def test_echo_db_without_a_microphone_file_is_a_usage_error(tmp_path, monkeypatch, capsys) -> None:
-    from coach.cli.parser import main
+    from coach.cli import main
 
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "data").mkdir()
@@ -144,7 +144,7 @@ def test_echo_db_without_a_microphone_file_is_a_usage_error(tmp_path, monkeypatc
 
 
 def test_a_room_without_an_echo_or_a_negative_room_is_a_usage_error(tmp_path, monkeypatch, capsys) -> None:
-    from coach.cli.parser import main
+    from coach.cli import main
 
     monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "data").mkdir()

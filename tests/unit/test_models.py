@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.cli import parser as cli
+from coach import cli
 from coach.listen import models
 from coach.errors import ModelError
 from coach.listen.models import ModelSpec, fetch, list_models
