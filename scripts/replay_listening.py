@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from coach.debug_recording import replay
-from coach.listener import open_listener
+from coach.listen.debug_recording import replay
+from coach.listen.listener import open_listener
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from coach.asr import Heard
+from coach.content.model import Heard
 from coach.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, AudioChunk
 from coach.clock import Clock
-from coach.model import Exercise, Library, Range, Routine, RoutineItem, SourceRef, Tip
+from coach.content.model import Exercise, Library, Range, Routine, RoutineItem, SourceRef, Tip
 
 
 @dataclass

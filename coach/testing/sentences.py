@@ -86,7 +86,7 @@ def _file_name(label: str, index: int, text: str, voice: str) -> str:
 
 
 def _piper_pcm(text: str, length_scale: float, seed: int) -> bytes | None:
-    """``text`` in the Piper voice (loaded the way coach.tts.piper loads it), or None when
+    """``text`` in the Piper voice (loaded the way coach.speak.tts.piper loads it), or None when
     Piper or the voice is not installed.
 
     Piper draws noise inside its ONNX graph from a generator seeded when the session is
@@ -98,7 +98,7 @@ def _piper_pcm(text: str, length_scale: float, seed: int) -> bytes | None:
         from piper import PiperVoice
         from piper.config import SynthesisConfig
 
-        from coach.tts.piper import NATURAL_VOICES
+        from coach.speak.tts.piper import NATURAL_VOICES
         package = __import__(NATURAL_VOICES[PIPER_VOICE])
     except ImportError:
         return None

@@ -42,9 +42,9 @@ def test_cancel_silences_the_speaker_within_50_ms(pulse_rig_env: object) -> None
 
 def test_speech_cue_is_heard_and_is_playing_turns_false(pulse_rig_env: object, tmp_path: Path) -> None:
     from coach.audio.device import DeviceSink
-    from coach.speaker import Speaker
-    from coach.tts.cache import SpeechCache
-    from coach.tts.pyttsx3 import Pyttsx3Synthesizer
+    from coach.speak.speaker import Speaker
+    from coach.speak.tts.cache import SpeechCache
+    from coach.speak.tts.pyttsx3 import Pyttsx3Synthesizer
 
     synth = Pyttsx3Synthesizer()
     try:

@@ -57,11 +57,11 @@ def require_live_run() -> None:
         pytest.skip("`coach run` does not exist yet")
     if "--events" not in done.stdout:
         pytest.skip("`coach run` lacks --events")
-    if importlib.util.find_spec("coach.listener") is None:
-        pytest.skip("coach.listener is not there yet: nothing to hear with")
-    composition = "".join(p.read_text() for p in (REPO / "coach").glob("app*.py"))
+    if importlib.util.find_spec("coach.listen.listener") is None:
+        pytest.skip("coach.listen.listener is not there yet: nothing to hear with")
+    composition = "".join(p.read_text() for p in (REPO / "coach" / "cli").glob("*.py"))
     if "DeviceSource" not in composition:
-        pytest.skip("the composition root (coach/app*.py) opens no microphone device for live sessions yet")
+        pytest.skip("the composition root (coach/cli/) opens no microphone device for live sessions yet")
     try:
         micmix.dev_set_dir()
     except micmix.MissingTestData as missing:

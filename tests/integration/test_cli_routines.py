@@ -22,8 +22,8 @@ pytestmark = pytest.mark.integration
 def _content_ready() -> str | None:
     if not any((CONTENT / "routines").glob("*.yaml")):
         return "content/routines has no routines yet"
-    if not (ROOT / "coach" / "content.py").exists():
-        return "coach/content.py (the loader) is not there yet"
+    if not (ROOT / "coach" / "content" / "library.py").exists():
+        return "coach/content/library.py (the loader) is not there yet"
     return None
 
 

@@ -33,7 +33,7 @@ RUN_TIMEOUT_SECONDS = 300
 SILENT_TAIL_SECONDS = 2.0        # mic input past the last placed word
 HALT_SLACK_SECONDS = 0.05        # cancel() silences within one block; allow two or three
 CLOSING_WORDS_SECONDS = 2.0      # "Stopped." plays out after session-ended
-NOTICE_MARKER = "notice-shown"   # coach.app: the first-run notice is spoken once per data folder
+NOTICE_MARKER = "notice-shown"   # coach.cli.app: the first-run notice is spoken once per data folder
 # From the end of the coach's words to the start of the user's. The listener hears
 # only urgent words until ~0.3 s after the played audio ends, and rendered speech
 # carries some trailing silence, so a reply sooner than this may not count.
@@ -66,7 +66,7 @@ def run_options() -> str:
 def require_run_options(*options: str) -> None:
     help_text = run_options()
     if not help_text:
-        pytest.skip("`coach run` does not exist yet (coach.commands_routines not registered)")
+        pytest.skip("`coach run` does not exist yet (coach.cli.routines not registered)")
     missing = [o for o in options if o not in help_text]
     if missing:
         pytest.skip(f"`coach run` lacks {', '.join(missing)}")

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.asr.adapt import adapt_head
-from coach.asr.keyword import CONTEXTS, Decision, KeywordModel, decide
-from coach.asr.select import build_engine, choose_engine
-from coach.asr.whisper import WhisperModel
-from coach.commands import load_commands
-from coach.enroll import load_enrolled, next_clip_path
+from coach.listen.asr.adapt import adapt_head
+from coach.listen.asr.keyword import CONTEXTS, Decision, KeywordModel, decide
+from coach.listen.asr.select import build_engine, choose_engine
+from coach.listen.asr.whisper import WhisperModel
+from coach.content.commands import load_commands
+from coach.listen.enroll import load_enrolled, next_clip_path
 from coach.testing.devset import dev_dir_or_none, held_out, read_pcm
 
 pytestmark = pytest.mark.integration

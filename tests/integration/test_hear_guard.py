@@ -12,11 +12,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from coach.asr.select import build_engine, choose_engine
+from coach.listen.asr.select import build_engine, choose_engine
 from coach.audio import AudioChunk
 from coach.audio.wav import read_wav
-from coach.commands import CommandParser, load_commands
-from coach.listener import Listener
+from coach.content.commands import CommandParser, load_commands
+from coach.listen.listener import Listener
 from coach.testing.devset import dev_clips
 
 pytestmark = pytest.mark.integration

@@ -13,10 +13,10 @@ import subprocess
 
 import pytest
 
-from coach.asr.select import build_engine, choose_engine
+from coach.listen.asr.select import build_engine, choose_engine
 from coach.audio.wav import read_wav
-from coach.commands import CommandParser, load_commands
-from coach.commands_listen import hear_pcm
+from coach.content.commands import CommandParser, load_commands
+from coach.cli.listen import hear_pcm
 
 pytestmark = pytest.mark.integration
 

@@ -33,8 +33,8 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (apt install espeak-ng)")
     try:
-        import coach.content  # noqa: F401
-        import coach.script  # noqa: F401
+        import coach.content.library  # noqa: F401
+        import coach.script.engine  # noqa: F401
     except ImportError as error:
         pytest.skip(f"content loading or the script engine is missing: {error}")
     return tmp_path_factory.mktemp("speech-cache")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.asr.whisper import WhisperModel
+from coach.listen.asr.whisper import WhisperModel
 from coach.audio.wav import pcm_rms, read_wav
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,7 @@ needs_piper = pytest.mark.skipif(not NATURAL, reason="the natural voice is not i
 
 @pytest.fixture(scope="module")
 def piper() -> Iterator[object]:
-    from coach.tts.piper import PiperSynthesizer
+    from coach.speak.tts.piper import PiperSynthesizer
 
     yield PiperSynthesizer()
 
@@ -63,7 +63,7 @@ def test_piper_round_trip_of_every_command(piper: object, whisper: WhisperModel)
 
 @needs_piper
 def test_piper_rate_changes_the_length() -> None:
-    from coach.tts.piper import PiperSynthesizer
+    from coach.speak.tts.piper import PiperSynthesizer
 
     text = "Slowly lower your hips back down to the floor."
     slow = len(PiperSynthesizer(rate_wpm=120).synthesize(text))

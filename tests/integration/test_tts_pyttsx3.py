@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from coach.audio.wav import pcm_rms
-from coach.speaker import Speaker
-from coach.tts.cache import SpeechCache
-from coach.tts.pyttsx3 import Pyttsx3Synthesizer, SpeechEngineError
+from coach.speak.speaker import Speaker
+from coach.speak.tts.cache import SpeechCache
+from coach.speak.tts.pyttsx3 import Pyttsx3Synthesizer, SpeechEngineError
 
 pytestmark = pytest.mark.integration
 RATE = 16_000

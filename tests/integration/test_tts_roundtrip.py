@@ -38,10 +38,10 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 
-from coach.asr.whisper import WhisperModel, default_model_dir
+from coach.listen.asr.whisper import WhisperModel, default_model_dir
 from coach.audio.resample import convert_pcm
-from coach.commands import normalise
-from coach.tts.pyttsx3 import Pyttsx3Synthesizer
+from coach.content.commands import normalise
+from coach.speak.tts.pyttsx3 import Pyttsx3Synthesizer
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from coach.audio.wav import read_wav
-from coach.commands import CommandParser, parse_commands
-from coach.models import CATALOGUE, installed_path
+from coach.content.commands import CommandParser, parse_commands
+from coach.listen.models import CATALOGUE, installed_path
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +50,7 @@ def korean_model() -> Path:
 @pytest.fixture(scope="module")
 def engine():
     pytest.importorskip("vosk")
-    from coach.asr.vosk import VoskEngine
+    from coach.listen.asr.vosk import VoskEngine
     return VoskEngine(parse_commands(KOREAN_COMMANDS), korean_model())
 
 
@@ -109,7 +109,7 @@ def test_partial_results_are_read_while_speech_goes_on(engine, spoken) -> None:
 
 def test_urgent_partial_decides_before_the_end(engine, tmp_path) -> None:
     # "정지" is not well known to this model; use a command set whose urgent word it hears
-    from coach.asr.vosk import VoskEngine
+    from coach.listen.asr.vosk import VoskEngine
     commands = parse_commands(KOREAN_COMMANDS.replace("phrases: [정지]", "phrases: [하라]")
                               .replace("phrases: [하라]\ncontexts", "phrases: [다시]\ncontexts"))
     urgent = VoskEngine(commands, korean_model())
@@ -121,7 +121,7 @@ def test_urgent_partial_decides_before_the_end(engine, tmp_path) -> None:
 
 
 def test_missing_model_is_a_model_error(tmp_path) -> None:
-    from coach.asr.vosk import VoskEngine
+    from coach.listen.asr.vosk import VoskEngine
     from coach.errors import ModelError
     with pytest.raises(ModelError):
         VoskEngine(parse_commands(KOREAN_COMMANDS), tmp_path)
@@ -136,8 +136,8 @@ def english_model() -> Path:
 
 def test_english_accuracy_on_development_clips() -> None:
     model = english_model()
-    from coach.asr.vosk import VoskEngine
-    from coach.commands import load_commands
+    from coach.listen.asr.vosk import VoskEngine
+    from coach.content.commands import load_commands
     from coach.testing.devset import dev_clips
     engine = VoskEngine(load_commands(), model)
     clips = dev_clips("stop", 20)

@@ -1,7 +1,7 @@
 """The Whisper tiny.en engine on real recordings of speakers it was never trained on
 (development set and FSDD), and the check of its model file.
 
-Floors are below the benchmark's figures (scripts/bench_recognition.py) by a
+Floors are below the benchmark's figures (scripts/bench/recognition.py) by a
 margin: they catch a broken engine, they are not the product's targets.
 """
 
@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coach.asr.keyword import KeywordModel
-from coach.asr.whisper import MODEL_BYTES, WhisperModel, check_model, default_model_dir
-from coach.asr.whisper_engine import WhisperEngine
+from coach.listen.asr.keyword import KeywordModel
+from coach.listen.asr.whisper import MODEL_BYTES, WhisperModel, check_model, default_model_dir
+from coach.listen.asr.whisper_engine import WhisperEngine
 from coach.audio.wav import read_wav
-from coach.commands import CommandParser, load_commands
-from coach.commands_listen import hear_pcm
+from coach.content.commands import CommandParser, load_commands
+from coach.cli.listen import hear_pcm
 from coach.errors import ModelError
 from coach.testing.devset import dev_dir_or_none, held_out, read_pcm
 
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 FSDD = REPO.parent / "shared" / "speech" / "fsdd"
-FSDD_HELD_OUT = ("george", "theo")      # as scripts/make_training_set.py
+FSDD_HELD_OUT = ("george", "theo")      # as scripts/train/make_training_set.py
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_enrolment_hears_stop_with_the_real_engine(held_out_clips) -> None:
     builds hears a real "stop" and not a real "go"."""
     import io
 
-    from coach.enroll import _stop_detector
-    is_stop = _stop_detector(load_commands(), io.StringIO())
+    from coach.cli.listen import stop_detector
+    is_stop = stop_detector(load_commands(), io.StringIO())
     assert sum(is_stop(read_pcm(p)) for p in held_out_clips["stop"][:5]) >= 4
     assert not any(is_stop(read_pcm(p)) for p in held_out_clips["go"][:5])

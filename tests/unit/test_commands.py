@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coach.commands import (
+from coach.content.commands import (
     CommandParser,
     load_commands,
     normalise,

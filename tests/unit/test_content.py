@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import coach
-from coach.content import default_content_dir, load_library
+from coach.content.library import default_content_dir, load_library
 from coach.errors import ContentError
-from coach.model import Range
+from coach.content.model import Range
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "content"
 VALID = FIXTURES / "valid"
@@ -313,7 +313,7 @@ def test_any_line_edit_loads_or_gives_located_lines(content, target, line_index,
 def test_alternate_sides_must_be_true_or_false(tmp_path):
     import shutil
 
-    from coach.content import load_library
+    from coach.content.library import load_library
     from coach.errors import ContentError
 
     tree = tmp_path / "content"

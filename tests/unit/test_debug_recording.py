@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.audio import AudioChunk
-from coach.debug_recording import CALLS, RecordingListener, read_recording, replay
+from coach.listen.debug_recording import CALLS, RecordingListener, read_recording, replay
 from coach.errors import CoachError
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from coach.audio.echo import room_response
-from coach.echo_canceller import BLOCK, RoomCanceller, RoomConfig
-from coach.listener import GuardConfig, Listener
+from coach.listen.echo_canceller import BLOCK, RoomCanceller, RoomConfig
+from coach.listen.listener import GuardConfig, Listener
 from tests.unit.test_listener import PARSER, ToneEngine, listen, pcm, tone
 
 RATE = 16_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.asr.keyword import CONTEXTS, KeywordModel, decide, label_to_command
+from coach.listen.asr.keyword import CONTEXTS, KeywordModel, decide, label_to_command
 
 LABELS = ("stop", "pain", "resume", "yes", "no", "three", "other", "noise")
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach.endpoint import EndpointConfig, Endpointer, Segment
+from coach.listen.endpoint import EndpointConfig, Endpointer, Segment
 
 RATE = 16_000
 FRAME = 0.01

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from coach.clock import VirtualClock
-from coach.events import EventLog, default_events_path, read_events
+from coach.session.events import EventLog, default_events_path, read_events
 
 
 def test_each_event_is_on_disk_before_the_next(tmp_path):

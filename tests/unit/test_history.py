@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.history import FILE_NAME, History, default_data_dir
+from coach.store.history import FILE_NAME, History, default_data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -97,7 +97,7 @@ def test_profile_values_upsert(store):
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from coach.history import History
+    from coach.store.history import History
     history = History(sys.argv[1])
     history.start_session("s-kill", "morning")
     history.start_triage("t-kill", "s-kill", "bridge", "voice", "full")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.asr import Hypothesis
+from coach.listen.asr import Hypothesis
 from coach.audio import AudioChunk
-from coach.commands import CommandParser, load_commands
-from coach.endpoint import EndpointConfig
-from coach.listener import GuardConfig, Listener
+from coach.content.commands import CommandParser, load_commands
+from coach.listen.endpoint import EndpointConfig
+from coach.listen.listener import GuardConfig, Listener
 
 RATE = 16_000
 WORDS = {440: "stop", 660: "next", 880: "yes"}

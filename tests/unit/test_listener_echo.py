@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from coach.audio import AudioChunk
-from coach.echo_canceller import RoomConfig
-from coach.listener import GuardConfig, Listener
+from coach.listen.echo_canceller import RoomConfig
+from coach.listen.listener import GuardConfig, Listener
 from tests.unit.test_listener import (
     PARSER,
     ToneEngine,
@@ -100,16 +100,16 @@ def test_the_runner_tells_the_listener_where_audio_was_cancelled() -> None:
 
     from coach.audio.filesource import SilenceSource
     from coach.clock import VirtualClock
-    from coach.events import EventLog
-    from coach.runner import Runner
-    from coach.script import build_timeline
+    from coach.session.events import EventLog
+    from coach.session.runner import Runner
+    from coach.script.engine import build_timeline
     from coach.testing.fakes import (
         RecordingSink,
         ScriptedListener,
         SilentSpeaker,
         sample_library,
     )
-    from coach.view import View
+    from coach.session.view import View
 
     @dataclass
     class CancelNoting(ScriptedListener):
@@ -180,7 +180,7 @@ class Echoing(ToneEngine):
     """Hears "stop" in anything; the guard alone must decide."""
 
     def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False):
-        from coach.asr import Hypothesis
+        from coach.listen.asr import Hypothesis
         self.calls.append((context, urgent_only))
         return Hypothesis("stop", self.confidence, True, self.name)
 

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from coach.asr import Hypothesis
+from coach.listen.asr import Hypothesis
 from coach.audio import AudioChunk
-from coach.commands import CommandParser, load_commands
-from coach.commands_listen import level_meter, listen_microphone
-from coach.enroll import capture_utterance, enrolled_clips, next_clip_path, prompts, run_enrollment
+from coach.content.commands import CommandParser, load_commands
+from coach.cli.listen import listen_microphone
+from coach.listen.enroll import capture_utterance, enrolled_clips, level_meter, next_clip_path, prompts, run_enrollment
 from coach.errors import AudioDeviceError
 
 RATE = 16_000

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from coach import cli, models
+from coach import cli
+from coach.listen import models
 from coach.errors import ModelError
-from coach.models import ModelSpec, fetch, list_models
+from coach.listen.models import ModelSpec, fetch, list_models
 
 FOLDER = "tiny-model-0.1"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from coach.asr import select
+from coach.listen.asr import select
 from coach.errors import ModelError, UsageError
-from coach.models import CATALOGUE
+from coach.listen.models import CATALOGUE
 
 
 def install_fake_vosk(directory: Path) -> Path:

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from coach.commands import load_commands, parse_commands
-from coach.content import default_content_dir, load_library
+from coach.content.commands import load_commands, parse_commands
+from coach.content.library import default_content_dir, load_library
 from coach.errors import ContentError
-from coach.pain_intents import PainIntents, PainMatch, collapse, hits, load_pain_intents, match, spell_out
-from coach.script import build_timeline
+from coach.content.commands import load_pain_intents
+from coach.content.pain_intents import PainIntents, PainMatch, collapse, hits, match, spell_out
+from coach.script.engine import build_timeline
 from coach.testing.sentences import other_sentences, pain_sentences
 
 INTENTS: PainIntents = load_pain_intents()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coach.audio import AudioChunk
-from coach.playback_timing import DeviceTimedListener, time_playback_by_device
+from coach.listen.playback_timing import DeviceTimedListener, time_playback_by_device
 
 
 class RecordingListener:

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.errors import UsageError
-from coach.history import History
-from coach.profile import (Profile, advice_scripts, ask_onboarding, flags_from_answers, load_profile, parse_flags,
+from coach.store.history import History
+from coach.triage.profile import (Profile, advice_scripts, ask_onboarding, flags_from_answers, load_profile, parse_flags,
                            parse_settings, save_answers, save_flags)
-from coach.triage_content import load_triage
-from coach.triage_model import FLAGS
+from coach.triage.content import load_triage
+from coach.triage.model import FLAGS
 
 CONTENT = load_triage(Path(__file__).resolve().parents[2] / "content" / "triage.yaml")
 ALL_NO = {q.id: "no" for q in CONTENT.profile_questions}

@@ -9,18 +9,18 @@ import wave
 import numpy as np
 import pytest
 
-from coach.asr import Heard
-from coach.asr.keyboard import KeyInput, key_to_heard
+from coach.listen.asr import Heard
+from coach.listen.keyboard import KeyInput, key_to_heard
 from coach.audio.filesource import SilenceSource, WavSource
 from coach.audio.null import NullSink
 from coach.clock import VirtualClock
-from coach.dialog import PainReport, TriageResult
-from coach.events import EventLog
-from coach.runner import DEFAULT_BLOCK_SECONDS, Runner
-from coach.script import build_timeline
-from coach.session import IDLE_TEXT, PAIN_TEXT, STOPPED_TEXT
+from coach.session.dialog import PainReport, TriageResult
+from coach.session.events import EventLog
+from coach.session.runner import DEFAULT_BLOCK_SECONDS, Runner
+from coach.script.engine import build_timeline
+from coach.session.policy import IDLE_TEXT, PAIN_TEXT, STOPPED_TEXT
 from coach.testing.fakes import RecordingSink, ScriptedKeys, ScriptedListener, SilentSpeaker, sample_library
-from coach.view import View
+from coach.session.view import View
 
 LIB = sample_library()
 TIMELINE = build_timeline(LIB.routines["gentle"], LIB)
@@ -450,7 +450,7 @@ def test_dialog_wait_rests_on_the_clock_but_hears_stop():
     assert got[0].command == "stop" and got[1] is None
 
 
-# -- which inputs a session opens (coach.app_inputs) -------------------------------------
+# -- which inputs a session opens (coach.cli.inputs) -------------------------------------
 
 class _FakeKeys:
     def __init__(self, clock):
@@ -464,7 +464,7 @@ class _FakeKeys:
 
 
 def _live_settings(tmp_path, **fields):
-    from coach.settings import Settings
+    from coach.cli.settings import Settings
 
     fields.setdefault("input", "keyboard")
     fields.setdefault("input_auto", True)
@@ -474,17 +474,17 @@ def _live_settings(tmp_path, **fields):
 def test_no_microphone_at_start_falls_back_to_keys_and_says_so(tmp_path, monkeypatch):
     from contextlib import ExitStack
 
-    import coach.asr.keyboard
+    import coach.listen.keyboard
     import coach.audio.microphone
-    from coach.app_adapters import Adapters
-    from coach.app_inputs import NO_MIC_KEYS_TEXT, NO_MIC_TEXT, open_inputs
+    from coach.cli.adapters import Adapters
+    from coach.cli.inputs import NO_MIC_KEYS_TEXT, NO_MIC_TEXT, open_inputs
     from coach.errors import AudioDeviceError
 
     def no_device(clock):
         raise AudioDeviceError("no-device", "no audio input device found")
 
     monkeypatch.setattr(coach.audio.microphone, "DeviceSource", no_device)
-    monkeypatch.setattr(coach.asr.keyboard, "KeyInput", _FakeKeys)
+    monkeypatch.setattr(coach.listen.keyboard, "KeyInput", _FakeKeys)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     a = Adapters(VirtualClock())
     with ExitStack() as stack:
@@ -501,11 +501,11 @@ def test_no_microphone_at_start_falls_back_to_keys_and_says_so(tmp_path, monkeyp
 def test_a_microphone_means_voice_with_the_engine_announced_and_keys_too(tmp_path, monkeypatch):
     from contextlib import ExitStack
 
-    import coach.asr.keyboard
+    import coach.listen.keyboard
     import coach.audio.microphone
-    import coach.listener
-    from coach.app_adapters import Adapters
-    from coach.app_inputs import open_inputs
+    import coach.listen.listener
+    from coach.cli.adapters import Adapters
+    from coach.cli.inputs import open_inputs
 
     class FakeMic:
         def __init__(self, clock):
@@ -517,8 +517,8 @@ def test_a_microphone_means_voice_with_the_engine_announced_and_keys_too(tmp_pat
     listener = ScriptedListener()
     listener.engine_sentence = "Using the test engine."
     monkeypatch.setattr(coach.audio.microphone, "DeviceSource", FakeMic)
-    monkeypatch.setattr(coach.listener, "open_listener", lambda settings, clock: listener)
-    monkeypatch.setattr(coach.asr.keyboard, "KeyInput", _FakeKeys)
+    monkeypatch.setattr(coach.listen.listener, "open_listener", lambda settings, clock: listener)
+    monkeypatch.setattr(coach.listen.keyboard, "KeyInput", _FakeKeys)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     a = Adapters(VirtualClock())
     with ExitStack() as stack:

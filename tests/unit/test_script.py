@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach.model import Library, Range, Routine, RoutineItem, Tip
-from coach.script import (
+from coach.content.model import Library, Range, Routine, RoutineItem, Tip
+from coach.script.engine import (
     LISTEN_TEXT, build_timeline, dosage, group_key, item_starts, number_words, spoken_duration,
 )
 from coach.testing.fakes import make_exercise, sample_library
-from coach.timeline import estimate_speech_seconds
+from coach.script.timeline import estimate_speech_seconds
 
 HOLD_PURPOSES = {"hold-start", "hold", "halfway", "five-more"}
 TIMED_PURPOSES = {"timed-start", "timed", "time-left"}

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coach.asr import Heard
-from coach.dialog import TriageResult
-from coach.script import build_timeline, group_key, item_starts, phase_of
-from coach.session import (
+from coach.listen.asr import Heard
+from coach.session.dialog import TriageResult
+from coach.script.engine import build_timeline, group_key, item_starts, phase_of
+from coach.session.policy import (
     HELP_TEXT, PAIN_TEXT, STOPPED_TEXT, BaselineRated, CancelAudio, CommandHeard, CueFinished, End, InputEnded,
     LogEvent, Say, Started, StartCue, StartTriage, State, TimePassed, TriageFinished,
     initial_state, seconds_left, transition,

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from coach.app import compose_runner
-from coach.app_adapters import Adapters
-from coach.app_safety import gate_line, open_safety
+from coach.cli.app import compose_runner
+from coach.cli.adapters import Adapters
+from coach.cli.safety import gate_line, open_safety
 from coach.audio.filesource import SilenceSource
 from coach.clock import VirtualClock
-from coach.events import EventLog
-from coach.history import History
-from coach.runner import DEFAULT_BLOCK_SECONDS, RunResult
-from coach.script import build_timeline
-from coach.settings import Settings
+from coach.session.events import EventLog
+from coach.store.history import History
+from coach.session.runner import DEFAULT_BLOCK_SECONDS, RunResult
+from coach.script.engine import build_timeline
+from coach.cli.settings import Settings
 from coach.testing.fakes import AnsweringKeys, RecordingSink, ScriptedListener, SilentSpeaker, sample_library
-from coach.view import View
+from coach.session.view import View
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 LIB = sample_library()
@@ -306,10 +306,10 @@ def test_a_second_report_the_same_day_takes_the_short_path(tmp_path):
 # -- before a session ----------------------------------------------------------------------
 
 def test_the_profile_can_advise_against_starting_and_the_session_is_refused(tmp_path):
-    from coach.app import run_routine
-    from coach.content import load_library
-    from coach.events import read_events
-    from coach.profile import save_flags
+    from coach.cli.app import run_routine
+    from coach.content.library import load_library
+    from coach.session.events import read_events
+    from coach.triage.profile import save_flags
 
     settings = Settings(content_dir=CONTENT, data_dir=tmp_path, cache_dir=tmp_path / "cache", clock="virtual",
                         text=True, events_path=tmp_path / "events.jsonl")

@@ -9,9 +9,9 @@ import numpy as np
 
 from coach.audio.memory import MemorySink
 from coach.clock import VirtualClock
-from coach.speaker import Speaker, stderr_progress
-from coach.timeline import Cue, Timeline
-from coach.tts.cache import SpeechCache, VoiceKey
+from coach.speak.speaker import Speaker, stderr_progress
+from coach.script.timeline import Cue, Timeline
+from coach.speak.tts.cache import SpeechCache, VoiceKey
 
 RATE = 16_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.tts.numbers import countdown, speakable
+from coach.speak.tts.numbers import countdown, speakable
 
 
 @pytest.mark.parametrize(

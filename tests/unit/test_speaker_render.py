@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from coach.audio.wav import pcm_rms
-from coach.render import chime_pcm, prepared_timeline, render_timeline
-from coach.speaker import Speaker
-from coach.timeline import Cue, Timeline
-from coach.tts.cache import SpeechCache
+from coach.speak.render import chime_pcm, prepared_timeline, render_timeline
+from coach.speak.speaker import Speaker
+from coach.script.timeline import Cue, Timeline
+from coach.speak.tts.cache import SpeechCache
 
 RATE = 16_000
 

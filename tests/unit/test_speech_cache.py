@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from coach.tts.cache import SpeechCache, VoiceKey
+from coach.speak.tts.cache import SpeechCache, VoiceKey
 
 KEY = VoiceKey("fake", "v", 160, 1.0)
 ONE_SECOND = b"\x01\x00" * 16_000          # 32,000 bytes of PCM (+ a 44-byte header on disk)

@@ -18,19 +18,19 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from coach.app import compose_runner
-from coach.app_adapters import Adapters
-from coach.app_safety import open_safety
-from coach.asr import Heard
-from coach.asr.keyboard import key_to_heard
+from coach.cli.app import compose_runner
+from coach.cli.adapters import Adapters
+from coach.cli.safety import open_safety
+from coach.listen.asr import Heard
+from coach.listen.keyboard import key_to_heard
 from coach.audio.filesource import SilenceSource
 from coach.clock import VirtualClock
-from coach.events import EventLog
-from coach.runner import RunResult
-from coach.script import build_timeline
-from coach.settings import Settings
+from coach.session.events import EventLog
+from coach.session.runner import RunResult
+from coach.script.engine import build_timeline
+from coach.cli.settings import Settings
 from coach.testing.fakes import AnsweringKeys, RecordingSink, ScriptedListener, SilentSpeaker, sample_library
-from coach.view import View
+from coach.session.view import View
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 LIB = sample_library()

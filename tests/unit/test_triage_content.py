@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from coach.errors import ContentError
-from coach.triage_content import check_triage, load_triage
-from coach.triage_lint import BANNED_WORDS, MAX_QUESTION_WORDS, placeholders
-from coach.triage_model import FLAGS
+from coach.triage.content import check_triage, load_triage
+from coach.triage.lint import BANNED_WORDS, MAX_QUESTION_WORDS, placeholders
+from coach.triage.model import FLAGS
 
 CONTENT_PATH = Path(__file__).resolve().parents[2] / "content" / "triage.yaml"
 ORIGINAL = CONTENT_PATH.read_text(encoding="utf-8")

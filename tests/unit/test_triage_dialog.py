@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from coach.asr import Heard
+from coach.listen.asr import Heard
 from coach.clock import VirtualClock
-from coach.dialog import PainReport
-from coach.history import History
-from coach.triage_content import load_triage
-from coach.triage_dialog import choose_plan, heard_to_answer, run_triage
+from coach.session.dialog import PainReport
+from coach.store.history import History
+from coach.triage.content import load_triage
+from coach.triage.dialog import choose_plan, heard_to_answer, run_triage
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 CONTENT = load_triage(CONTENT_DIR / "triage.yaml")
@@ -284,7 +284,7 @@ def test_the_a_script_is_the_very_next_thing_said():
 def test_pain_hook_for_the_session(tmp_path):
     from types import SimpleNamespace
 
-    from coach.triage_dialog import make_pain_hook
+    from coach.cli.safety import make_pain_hook
 
     settings = SimpleNamespace(content_dir=CONTENT_DIR, data_dir=tmp_path, locale="en-GB")
     on_pain = make_pain_hook(settings, "sess-1", VirtualClock())
@@ -297,8 +297,8 @@ def test_pain_hook_for_the_session(tmp_path):
 
 
 def test_exercise_gate_and_baseline(history, wall):
-    from coach.profile import Profile
-    from coach.triage_dialog import ask_baseline, exercise_gate
+    from coach.triage.profile import Profile
+    from coach.triage.dialog import ask_baseline, exercise_gate
 
     assert exercise_gate(CONTENT, history, Profile(), "en-US") is None
     assert "pregnant" in exercise_gate(CONTENT, history, Profile(frozenset({"pregnant"})), "en-US")

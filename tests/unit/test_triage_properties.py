@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coach.triage import URGENCY, Answer, Ask, Outcome, Setup, walk
-from coach.triage_content import load_triage
-from coach.triage_model import FLAGS, TriageContent
+from coach.triage.walker import URGENCY, Answer, Ask, Outcome, Setup, walk
+from coach.triage.content import load_triage
+from coach.triage.model import FLAGS, TriageContent
 
 CONTENT = load_triage(Path(__file__).resolve().parents[2] / "content" / "triage.yaml")
 YES_NO_IDS = [q.id for q in CONTENT.questions if q.context == "yesno"]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from coach.triage import Answer, Ask, Outcome, Setup, next_step, walk
-from coach.triage_content import load_triage
-from coach.triage_model import TriageContent
+from coach.triage.walker import Answer, Ask, Outcome, Setup, next_step, walk
+from coach.triage.content import load_triage
+from coach.triage.model import TriageContent
 
 CONTENT_PATH = Path(__file__).resolve().parents[2] / "content" / "triage.yaml"
 
@@ -317,6 +317,6 @@ SEED_FLAGS = [
 
 @pytest.mark.parametrize("flag, qid, at_least", SEED_FLAGS, ids=[row[0] for row in SEED_FLAGS])
 def test_seed_red_flags_are_at_least_as_urgent(content, flag, qid, at_least):
-    from coach.triage import URGENCY
+    from coach.triage.walker import URGENCY
     outcome, _ = route(content, yes={qid})
     assert URGENCY[outcome.outcome] >= URGENCY[at_least]

@@ -1,4 +1,4 @@
-"""How the Whisper engine combines its three readings (coach/asr/whisper_engine.py),
+"""How the Whisper engine combines its three readings (coach/listen/asr/whisper_engine.py),
 with a scripted model in place of Whisper: the rules, not the recognizer."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from coach.asr.keyword import KeywordModel
-from coach.asr.whisper import Encoded, Transcript
-from coach.asr.whisper_engine import WhisperEngine, WhisperPolicy
-from coach.commands import load_commands
+from coach.content.commands import load_commands
+from coach.listen.asr.keyword import KeywordModel
+from coach.listen.asr.whisper import Encoded, Transcript
+from coach.listen.asr.whisper_engine import WhisperEngine, WhisperPolicy
 
 COMMANDS = load_commands()
 LABELS = ("stop", "pain", "next", "repeat", "resume", "yes", "no", "three", "other", "noise")

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coach.errors import ContentError
-from coach.yamlfile import Problems, display_path, load_document, read_document
-from coach.yamlnodes import Fields
+from coach.content.yamlfile import Problems, display_path, load_document, read_document
+from coach.content.yamlnodes import Fields
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "doc.yaml") -> Path:
