@@ -179,3 +179,16 @@ def test_a_transcript_that_starts_over_is_read_up_to_where_it_does() -> None:
         pcm(1.5), "session") is None
     hyp = engine(ScriptedModel(words="Ow. My back hurts. Ow.")).transcribe(pcm(1.5), "session")
     assert hyp is not None and hyp.transcript == "Ow. My back hurts."
+
+
+def test_the_same_speech_offered_twice_is_read_once() -> None:
+    """The listener gives an early candidate, then the final segment a little longer."""
+    model = ScriptedModel(words="My back really hurts.")
+    coach_engine = engine(model)
+    early = np.arange(round(1.5 * 16000), dtype="<i2").tobytes()
+    final = early + bytes(2 * round(0.2 * 16000))
+    assert coach_engine.transcribe(early, "session").text == "pain"
+    assert coach_engine.transcribe(final, "session").text == "pain"
+    assert model.calls.count("transcribe") == 1
+    coach_engine.transcribe(final + bytes(2 * 16000), "session")       # longer: new speech
+    assert model.calls.count("transcribe") == 2
