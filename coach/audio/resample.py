@@ -1,21 +1,22 @@
 """Sample-rate and channel conversion to the pipeline format (16 kHz mono int16).
 
-Band-limited interpolation keeps speech clean when espeak's 22,050 Hz or a
-device's 44,100/48,000 Hz meets the recognizers' 16,000 Hz.
+libsoxr (the ``soxr`` wheel) does the band-limited conversion when espeak's
+22,050 Hz or a device's 44,100/48,000 Hz meets the recognizers' 16,000 Hz: flat
+to 91 % of the lower Nyquist frequency and about 130 dB of alias rejection, where
+the hand-written windowed sinc it replaced managed 55-60 dB. A live microphone at
+44.1/48 kHz is still converted one 20 ms block at a time: libsoxr's stream
+interface hands out output in bursts of two blocks, 21 ms late, which a halt
+cannot afford.
 """
 
 from __future__ import annotations
 
-from math import gcd
-
 import numpy as np
+import soxr
 
 from coach.audio import SAMPLE_RATE_HZ
 
-ZERO_CROSSINGS = 16      # filter half-length in zero crossings of the sinc
-ROLLOFF = 0.95
-KAISER_BETA = 8.6        # about 80 dB stop band
-BLOCK_OUTPUTS = 8192     # outputs computed per step, to bound memory on long files
+QUALITY = "HQ"           # libsoxr's default: 20-bit precision, beyond int16's own noise floor
 
 
 def to_mono(samples: np.ndarray, channels: int) -> np.ndarray:
@@ -26,40 +27,13 @@ def to_mono(samples: np.ndarray, channels: int) -> np.ndarray:
     return frames.astype(np.float64).mean(axis=1)
 
 
-def _phase_table(up: int, scale: float, half_width: int) -> np.ndarray:
-    """Filter weights for each of the ``up`` fractional positions between input samples."""
-    cutoff = 0.5 * scale * ROLLOFF                                  # cycles per input sample
-    offsets = np.arange(-half_width + 1, half_width + 1)
-    distance = (np.arange(up) / up)[:, None] - offsets[None, :]
-    window = np.kaiser(2 * half_width + 1, KAISER_BETA)
-    grid = np.arange(-half_width, half_width + 1)
-    return 2 * cutoff * np.sinc(2 * cutoff * distance) * np.interp(distance, grid, window)
-
-
 def resample(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
-    """Band-limited polyphase resampling (Kaiser-windowed sinc); float64 in the input's scale.
-
-    Plain numpy, so importing the coach stays fast (scipy.signal costs ~1 s to import).
-    The low-pass sits at 95 % of the lower Nyquist frequency, so nothing aliases.
-    """
-    x = np.asarray(samples, dtype=np.float64)
+    """Band-limited resampling by libsoxr; float64 in the input's scale, aligned on the
+    first sample, ``round(n * to_hz / from_hz)`` samples long."""
+    x = np.ascontiguousarray(samples, dtype=np.float64)
     if from_hz == to_hz or len(x) == 0:
         return x
-    divisor = gcd(int(from_hz), int(to_hz))
-    up, down = int(to_hz) // divisor, int(from_hz) // divisor
-    scale = min(1.0, up / down)
-    half_width = int(np.ceil(ZERO_CROSSINGS / scale))              # input samples each side
-    table = _phase_table(up, scale, half_width)
-    count = -(-len(x) * up // down)
-    padded = np.concatenate([np.zeros(half_width), x, np.zeros(half_width + 1)])
-    offsets = np.arange(-half_width + 1, half_width + 1) + half_width
-    out = np.empty(count)
-    for first in range(0, count, BLOCK_OUTPUTS):
-        position = np.arange(first, min(count, first + BLOCK_OUTPUTS)) * down
-        base, phase = np.divmod(position, up)
-        out[first : first + len(base)] = np.einsum(
-            "ij,ij->i", padded[base[:, None] + offsets[None, :]], table[phase])
-    return out
+    return soxr.resample(x, int(from_hz), int(to_hz), quality=QUALITY)
 
 
 def to_int16(samples: np.ndarray) -> np.ndarray:
