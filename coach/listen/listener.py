@@ -166,7 +166,7 @@ class Listener:
         urgent_only = guarded or segment.early
         # The engine always gets the whole context: a grammar of only the urgent
         # phrases would turn any sound into "stop". Urgency filters the result.
-        hyp = self.engine.transcribe(segment.pcm, self.context)
+        hyp = self.engine.transcribe(segment.pcm, self.context, over_coach=guarded)
         heard = self._accept(hyp, segment, guarded, urgent_only)
         if self.observer is not None:
             self.observer(segment, hyp, heard)

@@ -26,7 +26,8 @@ class ToneEngine:
         self.strict_min = strict_min
         self.calls: list[tuple[str, bool]] = []
 
-    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None:
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False,
+                   over_coach: bool = False) -> Hypothesis | None:
         self.calls.append((context, urgent_only))
         samples = np.frombuffer(pcm, dtype="<i2").astype(float)
         spectrum = np.abs(np.fft.rfft(samples))

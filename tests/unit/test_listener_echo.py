@@ -179,7 +179,7 @@ def test_a_long_live_echo_path_is_found_and_its_stop_rejected() -> None:
 class Echoing(ToneEngine):
     """Hears "stop" in anything; the guard alone must decide."""
 
-    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False):
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False, over_coach: bool = False):
         from coach.listen.asr import Hypothesis
         self.calls.append((context, urgent_only))
         return Hypothesis("stop", self.confidence, True, self.name)

@@ -94,7 +94,8 @@ def test_enrollment_writes_the_documented_layout(tmp_path: Path) -> None:
 class ToneEngine:
     name = "tones"
 
-    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None:
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False,
+                   over_coach: bool = False) -> Hypothesis | None:
         return Hypothesis("stop", 0.9, True, self.name)
 
 

@@ -192,3 +192,11 @@ def test_the_same_speech_offered_twice_is_read_once() -> None:
     assert model.calls.count("transcribe") == 1
     coach_engine.transcribe(final + bytes(2 * 16000), "session")       # longer: new speech
     assert model.calls.count("transcribe") == 2
+
+
+def test_over_the_coachs_voice_only_the_head_counts() -> None:
+    model = ScriptedModel(words="My back really hurts.")
+    assert engine(model).transcribe(pcm(1.5), "session", over_coach=True) is None
+    assert "transcribe" not in model.calls
+    sure = ScriptedModel("stop", 0.95)
+    assert engine(sure).transcribe(pcm(1.5), "session", over_coach=True).text == "stop"

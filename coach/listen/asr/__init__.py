@@ -38,8 +38,11 @@ class Hypothesis:
 
 
 class SegmentEngine(Protocol):
-    """Decides one endpointed speech segment (16 kHz int16) in a context."""
+    """Decides one endpointed speech segment (16 kHz int16) in a context.
+    ``over_coach``: the segment overlaps the coach's own voice, where only a sure
+    urgent word will count, so an engine may skip work that cannot produce one."""
 
     name: str
 
-    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None: ...
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False,
+                   over_coach: bool = False) -> Hypothesis | None: ...

@@ -55,7 +55,8 @@ class VoskEngine:
             self._recognizers[key] = recognizer
         return self._recognizers[key]
 
-    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None:
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False,
+                   over_coach: bool = False) -> Hypothesis | None:
         recognizer = self._recognizer(context, urgent_only)
         results: list[dict] = []
         for offset in range(0, len(pcm), BLOCK_BYTES):

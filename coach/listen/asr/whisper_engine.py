@@ -88,12 +88,17 @@ class WhisperEngine:
         """The head's input for a segment (enrolment adapts the head on these)."""
         return self.model.encode(_samples(pcm)).pooled()
 
-    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False) -> Hypothesis | None:
+    def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False,
+                   over_coach: bool = False) -> Hypothesis | None:
         samples = _samples(pcm)
         encoded = self.model.encode(samples)
         hyp = self._command(encoded, context)
-        if len(samples) / RATE_HZ < self.policy.sentence_min_seconds or (hyp and self._is(hyp, "stop")):
-            return hyp          # "stop" is never second-guessed
+        if over_coach or len(samples) / RATE_HZ < self.policy.sentence_min_seconds or \
+                (hyp and self._is(hyp, "stop")):
+            # "stop" is never second-guessed; over the coach's voice only the head
+            # counts (its sure words), and the coach's own sentences are not read
+            # out: that cost a fifth of a core with the voice looped back.
+            return hyp
         transcript = self._read(pcm, samples)
         if hyp is not None and self._is(hyp, PAIN_COMMAND):
             # The head hears the word; the sentence may say the opposite ("I'm not in pain").
