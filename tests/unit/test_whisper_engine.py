@@ -200,3 +200,9 @@ def test_over_the_coachs_voice_only_the_head_counts() -> None:
     assert "transcribe" not in model.calls
     sure = ScriptedModel("stop", 0.95)
     assert engine(sure).transcribe(pcm(1.5), "session", over_coach=True).text == "stop"
+
+
+def test_over_the_coachs_voice_the_head_must_be_sure_and_the_decoder_is_not_asked() -> None:
+    unsure = ScriptedModel("stop", 0.6, decoded={"stop": 0.9})
+    assert engine(unsure).transcribe(pcm(0.5), "session", over_coach=True) is None
+    assert "decode" not in unsure.calls

@@ -92,13 +92,16 @@ class WhisperEngine:
                    over_coach: bool = False) -> Hypothesis | None:
         samples = _samples(pcm)
         encoded = self.model.encode(samples)
+        if over_coach:
+            # Only a sure word counts over the coach's voice: the head decides alone.
+            # Asking the decoder and reading the coach's own sentences out cost a
+            # quarter of a core with its voice looped back into the microphone.
+            decision = decide(self.head, self.head.probabilities(encoded.pooled())[0], context)
+            sure = decision.accepted and decision.probability >= self.policy.strict_min
+            return self._hypothesis(decision.label, decision.probability) if sure else None
         hyp = self._command(encoded, context)
-        if over_coach or len(samples) / RATE_HZ < self.policy.sentence_min_seconds or \
-                (hyp and self._is(hyp, "stop")):
-            # "stop" is never second-guessed; over the coach's voice only the head
-            # counts (its sure words), and the coach's own sentences are not read
-            # out: that cost a fifth of a core with the voice looped back.
-            return hyp
+        if len(samples) / RATE_HZ < self.policy.sentence_min_seconds or (hyp and self._is(hyp, "stop")):
+            return hyp          # "stop" is never second-guessed
         transcript = self._read(pcm, samples)
         if hyp is not None and self._is(hyp, PAIN_COMMAND):
             # The head hears the word; the sentence may say the opposite ("I'm not in pain").
