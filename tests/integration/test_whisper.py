@@ -24,6 +24,7 @@ from coach.audio.wav import read_wav
 from coach.content.commands import CommandParser, load_commands
 from coach.cli.listen import hear_pcm
 from coach.errors import ModelError
+from coach.testing import micmix
 from coach.testing.devset import dev_dir_or_none, held_out, read_pcm
 
 pytestmark = pytest.mark.integration
@@ -119,9 +120,7 @@ def test_decoder_reads_a_phrase_no_recording_has(engine) -> None:
 def espeak_pcm(text: str, voice: str) -> bytes:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed")
-    wav = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], check=True, capture_output=True).stdout
-    from coach.audio.resample import convert_pcm
-    return convert_pcm(wav[44:], 22050)
+    return micmix.espeak_pcm(text, voice)
 
 
 # ------------------------------------------------------------ the model file
