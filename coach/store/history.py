@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS locks (
     reason TEXT NOT NULL, session_id TEXT, exercise_id TEXT, triage_id TEXT, released_at TEXT);
 CREATE TABLE IF NOT EXISTS profile (
     key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS morning_reports (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, day TEXT NOT NULL, answer TEXT NOT NULL);
 """
 
 
@@ -95,6 +97,7 @@ class History:
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(_SCHEMA)
+        _add_missing_columns(self._conn)
 
     @classmethod
     def open_default(cls, data_dir: str | Path | None = None,
@@ -130,10 +133,10 @@ class History:
         return self._now().isoformat(timespec="seconds")
 
     # -- sessions and pain ---------------------------------------------------------
-    def start_session(self, session_id: str, routine_id: str | None = None) -> None:
+    def start_session(self, session_id: str, routine_id: str | None = None, dose: str | None = None) -> None:
         with self._write() as conn:
-            conn.execute("INSERT OR IGNORE INTO sessions (id, started_at, routine_id) VALUES (?, ?, ?)",
-                         (session_id, self.now_text(), routine_id))
+            conn.execute("INSERT OR IGNORE INTO sessions (id, started_at, routine_id, dose) VALUES (?, ?, ?, ?)",
+                         (session_id, self.now_text(), routine_id, dose))
 
     def end_session(self, session_id: str, reason: str) -> None:
         with self._write() as conn:
@@ -270,6 +273,17 @@ class History:
                 by_day.setdefault(day, []).append(int(r["value"]))
         return [{"date": day.isoformat(), "count": len(values), "low": min(values), "high": max(values),
                  "mean": round(sum(values) / len(values), 1)} for day, values in sorted(by_day.items())]
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Histories written before a column existed gain it, empty."""
+    for table, column in _ADDED_COLUMNS:
+        names = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in names:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+
+
+_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (("sessions", "dose"),)
 
 
 def _day(stamp: str) -> date:

@@ -127,3 +127,41 @@ def test_kill_9_loses_nothing_already_written(tmp_path):
         assert history.pain_trend()[0]["high"] == 6
         assert history.recent_sessions()[0]["id"] == "s-kill"
         assert history.exercise_blocked().reason == "triage-started"
+
+
+def test_session_records_join_ratings_dose_and_next_morning(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from coach.store.history import History
+    from coach.store.records import add_morning_report, morning_asked_today, session_records
+
+    now = [datetime(2026, 3, 2, 18, 0, tzinfo=timezone.utc)]
+    with History(tmp_path / "h.sqlite3", lambda: now[0]) as history:
+        history.start_session("s1", "gentle-floor", "mid")
+        history.add_pain_rating(3, "baseline", "s1")
+        history.add_pain_rating(5, "during", "s1")
+        history.add_pain_rating(4, "after", "s1")
+        history.end_session("s1", "completed")
+        assert not morning_asked_today(history)
+        now[0] += timedelta(hours=14)
+        add_morning_report(history, "worse")
+        assert morning_asked_today(history)
+        [record] = session_records(history)
+    assert (record.routine_id, record.dose, record.end_reason) == ("gentle-floor", "mid", "completed")
+    assert (record.pain_before, record.pain_after, record.next_morning) == (3, 4, "worse")
+
+
+def test_an_old_history_gains_the_dose_column(tmp_path):
+    import sqlite3
+
+    from coach.store.history import History
+    from coach.store.records import session_records
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE sessions (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT,"
+                     " routine_id TEXT, end_reason TEXT)")
+        conn.execute("INSERT INTO sessions VALUES ('old', '2026-01-01T10:00:00+00:00', NULL, 'heat', NULL)")
+    with History(path) as history:
+        [record] = session_records(history)
+    assert record.dose is None and record.routine_id == "heat"
