@@ -133,8 +133,11 @@ def _profile(args: argparse.Namespace) -> int:
         if args.set:
             save_flags(history, parse_settings(args.set))
         elif not args.show:
-            answers = ask_onboarding(TextDialogIO(sys.stdin, sys.stdout, False), content, locale)
-            save_answers(history, content, answers)
+            onboarding = ask_onboarding(TextDialogIO(sys.stdin, sys.stdout, False), content, locale)
+            save_answers(history, content, onboarding.answers)
+            if onboarding.stopped:
+                print("Stopped. The answers given so far are kept; run coach profile again to finish.")
+                return EXIT_SAFETY_STOP
         profile = load_profile(history)
     scripts = advice_scripts(profile, content, locale)
     if args.json:
@@ -187,7 +190,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     triage.add_argument("--rest-seconds", type=float, help=argparse.SUPPRESS)
     triage.set_defaults(func=_triage)
 
-    profile = subparsers.add_parser("profile", help="answer or show the onboarding questions")
+    profile = subparsers.add_parser("profile", help="answer or show the onboarding questions",
+                                    epilog="Exit status: 0 done, 10 ended by stop (the answers given so far are "
+                                           "kept), 2 bad arguments.")
     profile.add_argument("--set", metavar="FLAG=yes,...", help="set flags without questions")
     profile.add_argument("--show", action="store_true", help="show the stored profile")
     profile.add_argument("--json", action="store_true")

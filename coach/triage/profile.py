@@ -93,8 +93,14 @@ def save_answers(history: History, content: TriageContent, answers: Mapping[str,
     history.set_profile(values)
 
 
+@dataclass(frozen=True)
+class Onboarding:
+    answers: dict[str, str]
+    stopped: bool = False        # "stop" ended the questions: the answers so far are kept
+
+
 def ask_onboarding(io: DialogIO, content: TriageContent, locale: str,
-                   only: Iterable[str] | None = None) -> dict[str, str]:
+                   only: Iterable[str] | None = None) -> Onboarding:
     """Ask the profile questions; one repeat, then an unclear answer counts as yes."""
     wanted = set(only) if only is not None else None
     io.say(content.line("profile_intro", locale))
@@ -112,12 +118,12 @@ def ask_onboarding(io: DialogIO, content: TriageContent, locale: str,
             io.log("profile-answer", id=question.id, attempt=attempt, answer=kind,
                    confidence=heard.confidence if heard else None)
             if kind == "stop":
-                return answers
+                return Onboarding(answers, stopped=True)
             if kind in ("yes", "no", "not_sure"):
                 answer = kind
                 break
         answers[question.id] = answer
-    return answers
+    return Onboarding(answers)
 
 
 def advice_scripts(profile: Profile, content: TriageContent, locale: str) -> list[str]:

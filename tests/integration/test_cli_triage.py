@@ -155,6 +155,14 @@ def test_profile_by_keyboard(env):
     assert "check with your doctor" in data["advice"][0]
 
 
+def test_profile_stopped_by_keyboard_exits_10_and_keeps_the_answers_given(env):
+    result = coach(env, "profile", stdin="no\nstop\n")
+    assert result.returncode == 10, result.stderr
+    assert "Stopped" in result.stdout
+    shown = json.loads(coach(env, "profile", "--show", "--json").stdout)
+    assert shown["answers"] == {"P1": "no"}
+
+
 @pytest.mark.parametrize("args", [["triage", "--profile", "cancer_hx"], ["triage", "--input", "voice"],
                                   ["profile", "--set", "pregnant=perhaps"], ["triage", "--locale", "fr-FR"]])
 def test_usage_errors_are_one_line_exit_2(env, args):

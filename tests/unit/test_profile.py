@@ -82,7 +82,9 @@ def test_other_flags_give_no_advice():
 def test_onboarding_by_dialog_and_storage(tmp_path):
     heard = [Heard("no")] * 2 + [Heard("yes")] + [None, None] + [Heard("no")] * 4
     io = ScriptedIO(heard)
-    answers = ask_onboarding(io, CONTENT, "en-US")
+    onboarding = ask_onboarding(io, CONTENT, "en-US")
+    answers = onboarding.answers
+    assert not onboarding.stopped
     assert io.said[0] == CONTENT.line("profile_intro", "en-US")
     assert all(context == "yesno" for _, context in io.asked)
     assert answers["P3"] == "yes" and answers["P4"] == "unknown" and answers["P1"] == "no"
@@ -94,8 +96,8 @@ def test_onboarding_by_dialog_and_storage(tmp_path):
 
 
 def test_stop_ends_onboarding_early():
-    answers = ask_onboarding(ScriptedIO([Heard("no"), Heard("stop")]), CONTENT, "en-US")
-    assert answers == {"P1": "no"}
+    onboarding = ask_onboarding(ScriptedIO([Heard("no"), Heard("stop")]), CONTENT, "en-US")
+    assert onboarding.answers == {"P1": "no"} and onboarding.stopped
 
 
 def test_set_flags_directly(tmp_path):
