@@ -78,6 +78,7 @@ class Runner(Waiting):
         self.result: RunResult | None = None
         self.pending_heard: list[Heard] = []   # heard in a block, not yet taken by a wait
         self.stop_heard: Heard | None = None   # a 'stop' that ends the session: every wait returns it
+        self.silenced_for: str | None = None   # audio already cancelled (and logged) for this, nothing played since
 
     # -- main loop -------------------------------------------------------------
     def run(self) -> RunResult:
@@ -148,7 +149,9 @@ class Runner(Waiting):
     def _execute(self, effect: s.Effect) -> None:
         if isinstance(effect, s.CancelAudio):
             self.cancel_audio()
-            self.events.emit("audio-cancelled", reason=effect.reason, cue_index=self.cue_index)
+            if self.silenced_for != effect.reason:      # a wait already cut the audio for this
+                self.events.emit("audio-cancelled", reason=effect.reason, cue_index=self.cue_index)
+            self.silenced_for = None
             self._end_cue("cancelled")
         elif isinstance(effect, s.StartCue):
             self._start_cue(effect)
@@ -192,6 +195,7 @@ class Runner(Waiting):
 
     def _play(self, text: str, estimate_seconds: float | None = None) -> float:
         """Start speaking ``text``; return its length in seconds."""
+        self.silenced_for = None
         if self.speaker is None:
             seconds = estimate_seconds if estimate_seconds is not None else estimate_speech_seconds(text)
             if isinstance(self.sink, NullSink):

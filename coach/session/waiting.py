@@ -40,6 +40,7 @@ class Waiting:
     result: Any
     pending_heard: list[Heard]
     stop_heard: Heard | None
+    silenced_for: str | None
 
     # provided by Runner, the performing half
     speak: Callable[..., float]
@@ -150,6 +151,7 @@ class Waiting:
         self.cancel_audio()
         if record:
             self.events.emit("audio-cancelled", reason=reason, cue_index=None)
+            self.silenced_for = reason
 
     def log_heard(self, heard: Heard) -> None:
         self.events.emit("command-heard", command=heard.command, value=heard.value, text=heard.text,

@@ -210,6 +210,8 @@ def assert_stop_ended(r: Run, stop_at: float) -> None:
     assert ended["t"] - last <= WITHIN_SECONDS, (ended, stops)
     assert any(last - 1e-6 <= e["t"] <= ended["t"] for e in r.of("audio-cancelled")), "audio was not cancelled"
     assert r.events.index(r.of("audio-cancelled", )[-1]) < r.events.index(ended)
+    once = [e for e in r.of("audio-cancelled", reason="stop") if last - 1e-6 <= e["t"] <= ended["t"]]
+    assert len(once) <= 1, f"audio-cancelled logged {len(once)} times for one stop"
     assert not [e for e in r.of("cue-started") if e["t"] > last + 1e-6]
 
 
