@@ -118,3 +118,38 @@ def test_stop_over_the_morning_question_ends_the_session_before_it_starts(tmp_pa
     run = run_session(tmp_path, {"morning": "stop", "baseline": "3"})
     assert run.result.reason == "stopped" and run.result.exit_code == 10
     assert not run.of_type("cue-started") and not run.of_type("pain-baseline")
+
+
+def test_no_morning_question_when_the_baseline_is_given(tmp_path):
+    """--baseline: nothing is asked before the routine; the pain after it still is."""
+    import io
+    from contextlib import ExitStack
+
+    from coach.cli.adapters import Adapters
+    from coach.cli.app import compose_runner
+    from coach.cli.safety import open_safety
+    from coach.cli.settings import Settings
+    from coach.clock import VirtualClock
+    from coach.session.events import EventLog
+    from coach.session.view import View
+    from coach.testing.fakes import AnsweringKeys, RecordingSink, SilentSpeaker
+    from tests.unit.test_session_triage import TIMELINE
+
+    seed_yesterday(tmp_path)
+    settings = Settings(content_dir=CONTENT, data_dir=tmp_path, cache_dir=tmp_path / "cache", clock="virtual",
+                        baseline_rating=4, dose="mid")
+    clock = VirtualClock()
+    events = EventLog(None, clock, session_id="s1")
+    a = Adapters(clock, speaker=SilentSpeaker(seconds_per_char=0.02), sink=RecordingSink(clock))
+    a.keys = AnsweringKeys(clock, [], lambda context: "1" if context == "number" else "yes",
+                           prompt_contexts=frozenset({"session"}))
+    with ExitStack() as stack:
+        runner = compose_runner(settings, TIMELINE, a, events, View(io.StringIO(), live=False),
+                                open_safety(settings, "s1"), stack)
+        result = runner.run()
+    assert result.reason == "completed"
+    assert [q["id"] for q in events.of_type("triage-question")] == ["after"]
+    assert not events.of_type("morning-report")
+    with History(tmp_path / "history.sqlite3") as h:
+        record = [r for r in session_records(h) if r.session_id == "s1"][0]
+    assert (record.pain_before, record.pain_after, record.dose) == (4, 1, "mid")
