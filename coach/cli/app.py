@@ -30,7 +30,8 @@ from coach.listen.keyboard import KEY_HELP
 from coach.cli.adapters import Adapters, seam
 from coach.cli.inputs import check_inputs, fallback_keys, open_inputs
 from coach.cli.safety import (
-    Safety, baseline_hook, gate_line, given_baseline, open_safety, pain_hook, record_session,
+    Safety, after_hook, baseline_hook, gate_line, given_baseline, morning_hook, open_safety, pain_hook,
+    record_session,
 )
 from coach.clock import Clock, SystemClock, VirtualClock
 from coach.errors import EXIT_SAFETY_STOP, AudioDeviceError, ModelError, UsageError
@@ -190,15 +191,18 @@ def run_routine(settings: Settings, routine_id: str, stdout: TextIO | None = Non
 
 def compose_runner(settings: Settings, timeline: Timeline, a: Adapters, events: EventLog, view: View,
                    safety: Safety | None, stack: ExitStack, opening: tuple[str, ...] = ()) -> Runner:
-    """The Runner with its safety parts: triage on pain, the baseline question when
-    an input can answer it (keys, or a microphone with a recognizer), the history."""
+    """The Runner with its safety parts: triage on pain, the questions when an input can
+    answer them (keys, or a microphone with a recognizer): this morning vs usual, the
+    baseline, the pain after a completed routine; and the history."""
+    can_answer = a.keys is not None or (a.source is not None and a.listener is not None)
+    morning = None
     if safety is not None:
-        events.subscribe(record_session(safety, timeline.routine_id, stack))
+        morning = _morning(settings, safety, can_answer)    # before this session is in history
+        events.subscribe(record_session(safety, timeline.routine_id, stack, settings.dose))
         a.on_pain = pain_hook(settings, safety, a.clock)
     if a.keys is not None:
         view.key_hints = True
         view.message(KEY_HELP, 0.0)
-    can_answer = a.keys is not None or (a.source is not None and a.listener is not None)
     return Runner(
         timeline, a.clock, events=events, sink=a.sink, speaker=a.speaker, source=a.source,
         listener=a.listener, keys=a.keys, view=view, on_pain=a.on_pain,
@@ -208,6 +212,8 @@ def compose_runner(settings: Settings, timeline: Timeline, a: Adapters, events: 
         opening_lines=opening + tuple(a.spoken),
         fallback_keys=lambda: fallback_keys(settings, a.clock, stack),
         ask_baseline=_baseline(settings, safety, can_answer),
+        ask_morning=morning,
+        ask_after=after_hook(safety) if safety is not None and can_answer else None,
         rise_stops_exercise=safety.content.pain_rules.rise_stops_exercise if safety else DEFAULT_RISE_STOPS_EXERCISE,
     )
 
@@ -221,6 +227,14 @@ def _baseline(settings: Settings, safety: Safety | None, can_answer: bool) -> An
     return baseline_hook(safety) if can_answer else None
 
 
+def _morning(settings: Settings, safety: Safety, can_answer: bool) -> Any:
+    """This morning vs usual: on the first start of a day with an earlier session to compare
+    with, when an input can answer; not with ``--baseline`` (nothing is asked before)."""
+    if settings.baseline_rating is not None or not can_answer:
+        return None
+    return morning_hook(safety)
+
+
 def input_in_use(a: Adapters) -> str:
     """voice, keyboard, voice+keyboard or none: what can command this session."""
     ways = [name for name, on in (("voice", a.listener is not None and a.source is not None),
@@ -232,4 +246,8 @@ def safety_texts(safety: Safety | None) -> tuple[str, ...]:
     """What triage says first, rendered before the session so a halt speaks at once."""
     if safety is None:
         return ()
-    return tuple(safety.content.line(key, safety.locale) for key in ("baseline_question", "halt", "instruction"))
+    from coach.triage.checkin import AFTER_QUESTION, MORNING_QUESTION, line
+
+    lines = tuple(safety.content.line(key, safety.locale) for key in ("baseline_question", "halt", "instruction"))
+    return lines + (line(safety.content, "after_question", safety.locale, AFTER_QUESTION),
+                    line(safety.content, "morning_question", safety.locale, MORNING_QUESTION))

@@ -19,7 +19,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "coach.cli.routines",   # list, show, run, validate
     "coach.cli.speech",     # say, render, devices
     "coach.cli.listen",     # hear, enroll, models
-    "coach.cli.triage",     # triage, profile, history
+    "coach.cli.triage",     # triage, profile
+    "coach.cli.history",    # history (show, plot, export, import)
 )
 
 

@@ -51,7 +51,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--voice-id", metavar="ID", help="engine voice, e.g. gmw/en-us for espeak-ng")
     p.add_argument("--rate", type=int, metavar="WPM", help="speaking rate in words per minute (default 160)")
     p.add_argument("--baseline", type=int, metavar="0-10",
-                   help="your pain now, from 0 to 10: recorded instead of asked before the session")
+                   help="your pain now, from 0 to 10: recorded instead of asked before the session; "
+                        "with it nothing is asked before the routine (not the morning question either), "
+                        "the pain right after a completed routine still is when keys or a microphone can answer")
     p.add_argument("--engine", choices=("auto", "whisper", "vosk"),
                    help="speech recognizer (default auto: the built-in Whisper tiny.en, else Vosk when its "
                         "model is installed, else the keyboard)")

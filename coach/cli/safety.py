@@ -94,16 +94,44 @@ def make_pain_hook(settings: Any, session_id: str, clock: Clock) -> Callable[[Di
     def on_pain(io: DialogIO, report: PainReport) -> TriageResult:
         with History(path) as history:
             report = report if report.session_id else replace(report, session_id=session_id)
-            return run_triage(io, report, content, load_profile(history), history, locale, clock)
+            return run_triage(io, report, content, load_profile(history), history, locale, clock,
+                              offer_resume=not report.routine_done)
 
     return on_pain
 
 
-def record_session(safety: Safety, routine_id: str, stack: ExitStack) -> Callable[[dict[str, Any]], None]:
+def after_hook(safety: Safety) -> Callable[[DialogIO], int | None]:
+    """Asks the pain rating right after a completed routine and stores it (context ``after``)."""
+    from coach.triage.checkin import ask_after
+
+    def ask(io: DialogIO) -> int | None:
+        with safety.history() as history:
+            return ask_after(io, safety.content, history, safety.session_id, safety.locale)
+
+    return ask
+
+
+def morning_hook(safety: Safety) -> Callable[[DialogIO], str] | None:
+    """This morning compared with usual, when due today (``coach.triage.checkin.morning_due``)."""
+    from coach.triage.checkin import ask_morning, morning_due
+
+    with safety.history() as history:
+        if not morning_due(history):
+            return None
+
+    def ask(io: DialogIO) -> str:
+        with safety.history() as history:
+            return ask_morning(io, safety.content, history, safety.locale)
+
+    return ask
+
+
+def record_session(safety: Safety, routine_id: str, stack: ExitStack,
+                   dose: str | None = None) -> Callable[[dict[str, Any]], None]:
     """Start the session in history now; the returned event listener (for
     ``EventLog.subscribe``) records ratings given during it and how it ended."""
     history = stack.enter_context(safety.history())
-    history.start_session(safety.session_id, routine_id)
+    history.start_session(safety.session_id, routine_id, dose)
 
     def on_event(record: dict[str, Any]) -> None:
         if record["type"] == "pain-rating" and record.get("value") is not None:

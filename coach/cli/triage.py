@@ -1,4 +1,4 @@
-"""``coach triage``, ``coach profile`` and ``coach history``.
+"""``coach triage`` and ``coach profile`` (``coach history`` is in ``coach.cli.history``).
 
 Triage runs through the same ``run_triage`` as a session, over a DialogIO that
 reads answers from standard input: one line per question, or JSON lines for
@@ -151,32 +151,6 @@ def _profile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _history(args: argparse.Namespace) -> int:
-    with History.open_default() as history:
-        data = {
-            "sessions": history.recent_sessions(args.limit),
-            "pain_trend": history.pain_trend(),
-            "outcomes": [dataclasses.asdict(r) for r in history.recent_outcomes(args.limit)],
-            "locks": [dataclasses.asdict(lock) for lock in history.active_locks()],
-        }
-    if args.json:
-        print(json.dumps(data, indent=None))
-        return EXIT_OK
-    print("Recent sessions:" if data["sessions"] else "No sessions yet.")
-    for s in data["sessions"]:
-        print(f"  {s['started_at']}  {s['routine_id'] or '-'}  ended: {s['end_reason'] or '-'}")
-    print("Pain (0-10) by day:" if data["pain_trend"] else "No pain ratings yet.")
-    for day in data["pain_trend"]:
-        print(f"  {day['date']}  low {day['low']}  high {day['high']}  mean {day['mean']}  ({day['count']})")
-    print("Triage outcomes:" if data["outcomes"] else "No triage yet.")
-    for o in data["outcomes"]:
-        print(f"  {o['at']}  {o['outcome']}  {', '.join(o['reasons']) or '-'}")
-    print("Exercise locked:" if data["locks"] else "Nothing locked.")
-    for lock in data["locks"]:
-        print(f"  {lock['kind']}  {lock['reason']}  until {lock['until'] or 'a complete triage'}")
-    return EXIT_OK
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     triage = subparsers.add_parser("triage", help="answer the pain safety questions on their own")
     triage.add_argument("--input", choices=("keyboard", "voice"), default="keyboard")
@@ -198,8 +172,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     profile.add_argument("--json", action="store_true")
     profile.add_argument("--locale", help="en-US (default) or en-GB")
     profile.set_defaults(func=_profile)
-
-    history = subparsers.add_parser("history", help="recent sessions, pain trend, triage outcomes, locks")
-    history.add_argument("--json", action="store_true")
-    history.add_argument("--limit", type=int, default=10)
-    history.set_defaults(func=_history)

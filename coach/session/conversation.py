@@ -1,14 +1,15 @@
-"""The runner's side of ``coach.session.dialog.DialogIO``: triage and the baseline question
-spoken through the session's own sink and speaker, answered by its microphone,
-listener and keys, on the session clock."""
+"""The runner's side of ``coach.session.dialog.DialogIO``: triage and the questions outside
+the routine (baseline, this morning, pain after) spoken through the session's own sink
+and speaker, answered by its microphone, listener and keys, on the session clock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from coach.content.model import Heard
-from coach.session.dialog import PainReport, TriageResult
+from coach.session.dialog import DialogIO, PainReport, TriageResult
 from coach.session.ports import BaselineHook, DialogHost, PainHook
 from coach.session.state import PAIN_TEXT, URGENT_COMMANDS, BaselineRated, CommandHeard
 
@@ -108,18 +109,25 @@ class RunnerDialog:
                 self._latch(heard)
 
 
-def baseline_conversation(runner: DialogHost, ask: BaselineHook) -> BaselineRated | CommandHeard:
-    """Ask the baseline rating; 'stop' or 'pain' as the answer come back as the
-    session command they are."""
+def question_conversation(runner: DialogHost, ask: Callable[[DialogIO], Any]) -> tuple[Any, Heard | None]:
+    """Ask one question outside the routine (baseline, after the session, this morning):
+    (its answer, None), or (None, the 'stop' or 'pain' said instead of an answer)."""
     try:
-        value = ask(RunnerDialog(runner, urgent_raises=True))
-        event: BaselineRated | CommandHeard = BaselineRated(value, runner.clock.now())
+        return ask(RunnerDialog(runner, urgent_raises=True)), None
     except UrgentHeard as urgent:
-        event = CommandHeard(urgent.heard, runner.clock.now())
+        return None, urgent.heard
     finally:
         runner.set_context("session")
         runner.pending_heard.clear()
-    return event
+
+
+def baseline_conversation(runner: DialogHost, ask: BaselineHook) -> BaselineRated | CommandHeard:
+    """Ask the baseline rating; 'stop' or 'pain' as the answer come back as the
+    session command they are."""
+    value, urgent = question_conversation(runner, ask)
+    if urgent is not None:
+        return CommandHeard(urgent, runner.clock.now())
+    return BaselineRated(value, runner.clock.now())
 
 
 def triage_conversation(runner: DialogHost, on_pain: PainHook, report: PainReport) -> TriageResult:

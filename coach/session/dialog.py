@@ -41,6 +41,7 @@ class PainReport:
     text: str = ""
     exercise_id: str | None = None
     session_id: str | None = None
+    routine_done: bool = False      # said after the routine completed: nothing to carry on with
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ milliseconds, too slow for virtual-time runs of hundreds of events.
 
 Types: session-started, cue-started, cue-ended, command-heard, audio-cancelled,
 said, triage-started, triage-question, triage-answer, triage-outcome,
-pain-baseline, pain-rating, session-ended; session-blocked alone when exercise is
+pain-baseline, pain-rating, pain-after, morning-report, session-ended; session-blocked alone when exercise is
 locked and no session starts (and a few informative ones such as tempo-changed,
 input-ended, triage-resume).
 """

@@ -56,6 +56,8 @@ class DialogHost(Protocol):
 
 PainHook = Callable[[DialogIO, PainReport], TriageResult]
 BaselineHook = Callable[[DialogIO], "int | None"]   # the session's baseline pain rating
+AfterHook = Callable[[DialogIO], "int | None"]      # pain right after a completed routine
+MorningHook = Callable[[DialogIO], str]             # this morning vs usual: worse | usual | unanswered
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from coach.clock import Clock
 from coach.session.dialog import PainReport
 from coach.session.events import EventLog
 from coach.session import policy as s
-from coach.session.conversation import baseline_conversation, triage_conversation
+from coach.session.conversation import baseline_conversation, question_conversation, triage_conversation
 from coach.session.ports import (  # noqa: F401  (RunResult and exit_code_for are public here too)
-    BaselineHook, KeyInput, Listener, PainHook, RunResult, Speaker, exit_code_for,
+    AfterHook, BaselineHook, KeyInput, Listener, MorningHook, PainHook, RunResult, Speaker, exit_code_for,
 )
 from coach.script.groups import group_rest_seconds
 from coach.script.timeline import Timeline, estimate_speech_seconds
@@ -53,6 +53,8 @@ class Runner(Waiting):
                  opening_lines: tuple[str, ...] = (),
                  fallback_keys: Callable[[], KeyInput | None] | None = None,
                  ask_baseline: BaselineHook | None = None,
+                 ask_morning: MorningHook | None = None,
+                 ask_after: AfterHook | None = None,
                  rise_stops_exercise: int = s.DEFAULT_RISE_STOPS_EXERCISE) -> None:
         self.timeline = timeline
         self.clock = clock
@@ -69,6 +71,8 @@ class Runner(Waiting):
         self.opening_lines = opening_lines     # e.g. the first-run notice, spoken before the routine
         self.fallback_keys = fallback_keys     # keyboard to fall back on when the microphone is lost
         self.ask_baseline = ask_baseline       # the pain rating before the routine (decision 9)
+        self.ask_morning = ask_morning         # this morning vs usual, on the first start of a day
+        self.ask_after = ask_after             # the pain rating once the routine has completed
         self._group_rest = group_rest_seconds(timeline)
         self.state = s.initial_state(triage_enabled=on_pain is not None,
                                      idle_timeout_seconds=idle_timeout_seconds,
@@ -91,6 +95,8 @@ class Runner(Waiting):
         self.set_context("session")
         try:
             urgent = self._opening()
+            if urgent is None and self.ask_morning is not None:
+                _report, urgent = question_conversation(self, self.ask_morning)
             if urgent is not None:
                 self._dispatch(s.CommandHeard(urgent, self.clock.now()))
             elif self.ask_baseline is not None:
@@ -160,7 +166,7 @@ class Runner(Waiting):
         elif isinstance(effect, s.StartTriage):
             self._triage(effect.report)
         elif isinstance(effect, s.End):
-            self._finish(effect.reason)
+            self._finish(self._after_question() if effect.reason == "completed" else effect.reason)
         elif isinstance(effect, s.LogEvent):
             self.events.emit(effect.type, **effect.fields)
 
@@ -246,6 +252,28 @@ class Runner(Waiting):
         self.pending_heard.clear()
         if reason != "interrupted":
             self.next_heard(END_SPEECH_MAX_SECONDS, until_quiet=True, record=False)
+
+    def _after_question(self) -> str:
+        """The pain rating once the routine has completed. 'stop' ends at once (the session
+        stays completed); pain starts the safety questions, whose outcome may end it
+        as triage. Returns the reason the session ends with."""
+        if self.ask_after is None or self.result is not None:
+            return "completed"
+        _value, urgent = question_conversation(self, self.ask_after)
+        if urgent is None:
+            return "completed"
+        self.cancel_audio()
+        self.events.emit("audio-cancelled", reason=urgent.command, cue_index=None)
+        if urgent.command == "stop":
+            self.speak(s.STOPPED_TEXT, "message")
+            return "completed"
+        if self.on_pain is None:
+            self.speak(s.PAIN_TEXT, "pain")
+            return "pain"
+        report = PainReport(trigger="keyboard" if urgent.source == "keyboard" else "voice",
+                            text=urgent.text, routine_done=True)
+        action = triage_conversation(self, self.on_pain, report).session_action
+        return {"end": "triage", "end-today": "triage-end-today"}.get(action, "completed")
 
     def _triage(self, report: PainReport) -> None:
         assert self.on_pain is not None

@@ -11,7 +11,8 @@ FLAGS: tuple[str, ...] = ("cancer_history", "fracture_risk", "immune_risk", "hip
 OUTCOMES: tuple[str, ...] = ("a", "a-unconfirmed", "incomplete", "b1", "b2", "b2-end", "c")
 LINES: tuple[str, ...] = ("halt", "instruction", "privacy", "not_understood", "rest", "resume_prompt",
                           "session_ended", "ces_line", "safety_net", "disclaimer", "profile_intro",
-                          "locked_exercise", "locked_today", "baseline_question")
+                          "locked_exercise", "locked_today", "baseline_question", "after_question",
+                          "morning_question")
 
 
 @dataclass(frozen=True)

@@ -142,11 +142,11 @@ def test_pain_by_key_voice_or_rising_rating_silences_audio_first_then_triage(tmp
 
 def test_a_rating_within_reach_of_the_baseline_is_recorded_and_the_session_goes_on(tmp_path):
     at = first_hold_of("knee-to-chest")
-    run = run_session(tmp_path, {"baseline": "3"}, [(at, "number", 4)])
+    run = run_session(tmp_path, {"baseline": "3", "after": "2"}, [(at, "number", 4)])
     assert run.result.reason == "completed" and not run.of_type("triage-started")
     with history(tmp_path) as h:
         rows = h._rows("SELECT value, context FROM pain_ratings ORDER BY id")
-    assert [(r["value"], r["context"]) for r in rows] == [(3, "baseline"), (4, "session")]
+    assert [(r["value"], r["context"]) for r in rows] == [(3, "baseline"), (4, "session"), (2, "after")]
 
 
 # -- outcomes and what the session does ------------------------------------------------

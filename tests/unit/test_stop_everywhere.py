@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from coach.script.engine import build_timeline
 from coach.cli.settings import Settings
 from coach.testing.fakes import AnsweringKeys, RecordingSink, ScriptedListener, SilentSpeaker, sample_library
 from coach.session.view import View
+from coach.store.history import History
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 LIB = sample_library()
@@ -90,8 +92,17 @@ def answers_by_id(log: EventLog, answers: dict[str, str | None]):
     return answer
 
 
+def seed_yesterday(data: Path) -> None:
+    """A session yesterday: today's first start asks about this morning."""
+    yesterday = datetime.now().astimezone() - timedelta(days=1)
+    with History(data / "history.sqlite3", lambda: yesterday) as history:
+        history.start_session("yesterday", "gentle", "low")
+
+
 def run(data: Path, answers: dict[str, str | None], keys=(), voice=(), pain_at: float | None = None,
-        pause_at: float | None = None) -> Run:
+        pause_at: float | None = None, morning: bool = False) -> Run:
+    if morning:
+        seed_yesterday(data)
     settings = Settings(content_dir=CONTENT, data_dir=data, cache_dir=data / "cache", clock="virtual",
                         idle_timeout_seconds=IDLE_SECONDS)
     clock = VirtualClock()
@@ -123,6 +134,8 @@ def scout(kind: str, data: Path) -> Run:
         return run(data / kind, UNANSWERED, pain_at=PAIN_AT)
     if kind == "plain":
         return run(data / kind, CARRY_ON)                              # nobody stops: the whole routine
+    if kind == "morning":
+        return run(data / kind, CARRY_ON, morning=True)                # yesterday's session: this morning?
     return run(data / kind, CARRY_ON, pause_at=PAIN_AT)          # paused, then the idle timeout
 
 
@@ -140,6 +153,7 @@ def _said(r: Run, starts: str) -> float:
 
 # state -> (scout, moment from the scout's log, where the state stands)
 STATES = {
+    "morning question": ("morning", lambda r: _question(r, "morning") + 0.1, "before"),
     "baseline question": ("carry-on", lambda r: 0.1, "before"),
     "cue speaking": ("plain", lambda r: _cue(r, kind="say", purpose="intro") + 0.1, "before"),
     "hold": ("plain", lambda r: _cue(r, purpose="hold") + 1.0, "before"),
@@ -147,6 +161,7 @@ STATES = {
     "rest": ("plain", lambda r: _cue(r, purpose="rest") + 1.0, "before"),
     "listen-for-next": ("plain", lambda r: _cue(r, kind="listen") + 0.5, "before"),
     "closing words": ("plain", lambda r: _cue(r, purpose="outro") + 0.1, "before"),
+    "pain after the routine question": ("plain", lambda r: _question(r, "after") + 0.1, "after-routine"),
     "paused": ("paused", lambda r: PAIN_AT + 5.0, "before"),
     "idle timeout (just before)": ("paused", lambda r: PAIN_AT + IDLE_SECONDS - 0.5, "before"),
     "safety question yes/no": ("carry-on", lambda r: _question(r, "S1") + 0.1, "questions"),
@@ -197,12 +212,16 @@ def _pause_at(kind: str) -> float | None:
 
 
 def _pain_at(kind: str) -> float | None:
-    return None if kind in ("paused", "plain") else PAIN_AT
+    return None if kind in ("paused", "plain", "morning") else PAIN_AT
 
 
 def assert_stop_ended(r: Run, stop_at: float) -> None:
-    """The session ended within 0.1 s of the stop that ended it, audio cancelled first, exit 10."""
-    assert r.result.exit_code == 10, r.result
+    """The session ended within 0.1 s of the stop that ended it, audio cancelled first, exit 10
+    (0 when the routine had completed and the stop came over the question after it)."""
+    completed = r.result.reason == "completed"
+    assert r.result.exit_code == (0 if completed else 10), r.result
+    if completed:
+        assert r.of("triage-question", id="after")[0]["t"] <= stop_at
     ended = r.of("session-ended")[0]
     stops = [e for e in r.of("command-heard", command="stop") if e["t"] <= ended["t"]]
     assert stops and stops[-1]["t"] >= stop_at - 1e-6
@@ -221,7 +240,7 @@ def test_stop_ends_the_session_at_once(tmp_path, scouts, state, way):
     kind, t, where = _at(state, scouts)
     times = [t, t + SECOND_STOP_AFTER_SECONDS] if where == "questions" else [t]
     r = run(tmp_path / "run", _answers(kind), pain_at=_pain_at(kind), pause_at=_pause_at(kind),
-            **_inputs("stop", way, times))
+            morning=kind == "morning", **_inputs("stop", way, times))
     assert_stop_ended(r, t)
     if where == "questions":
         # the first 'stop' answered the question: the emergency signs were read, and stay on screen
@@ -231,17 +250,20 @@ def test_stop_ends_the_session_at_once(tmp_path, scouts, state, way):
         assert any("emergency signs" in e["text"] for e in r.of("said"))
     elif where == "before":
         assert r.result.reason == "stopped"
+    elif where == "after-routine":
+        # the routine was done: it stays completed, and nothing more is asked
+        assert r.result.reason == "completed" and not r.of("pain-after", answer="number")
 
 
 @pytest.mark.parametrize("way", ["key", "voice"])
 @pytest.mark.parametrize("state", list(STATES))
 def test_pain_starts_the_safety_questions_or_is_the_cautious_answer(tmp_path, scouts, state, way):
     kind, t, where = _at(state, scouts)
-    first_pain = None if where == "before" else _pain_at(kind)
+    first_pain = None if where in ("before", "after-routine") else _pain_at(kind)
     r = run(tmp_path / "run", _answers(kind), pain_at=first_pain, pause_at=_pause_at(kind),
-            **_inputs("pain", way, [t]))
+            morning=kind == "morning", **_inputs("pain", way, [t]))
     heard = [e for e in r.of("command-heard", command="pain") if e["t"] >= t - 1e-6][0]
-    if where in ("before", "after-triage"):
+    if where in ("before", "after-triage", "after-routine"):
         started = [e for e in r.of("triage-started") if e["t"] >= heard["t"]]
         assert started and started[0]["t"] - heard["t"] <= WITHIN_SECONDS
         cancelled = [e for e in r.of("audio-cancelled") if heard["t"] <= e["t"] <= started[0]["t"]]
@@ -280,14 +302,14 @@ def _run_with_raw_keys(data: Path, extra: list[tuple[float, str]]) -> Run:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fraction=st.floats(min_value=0.0, max_value=1.0), way=st.sampled_from(["key", "voice"]),
-       kind=st.sampled_from(["plain", "carry-on", "unanswered", "paused"]))
+       kind=st.sampled_from(["plain", "carry-on", "unanswered", "paused", "morning"]))
 def test_stop_at_any_moment_ends_the_session_within_a_tenth_of_a_second(tmp_path, scouts, fraction, way, kind):
     """From any reachable state at any time: 'stop' (and, if the first one answered a
     safety question, a second one) gives session-ended within 0.1 s, after audio-cancelled."""
     scouted = scout(kind, scouts)
     t = round(0.05 + fraction * (scouted.events[-1]["t"] - 0.1), 3)
     r = run(tmp_path / f"p-{kind}-{way}-{t}", _answers(kind), pain_at=_pain_at(kind), pause_at=_pause_at(kind),
-            **_inputs("stop", way, [t, t + SECOND_STOP_AFTER_SECONDS]))
+            morning=kind == "morning", **_inputs("stop", way, [t, t + SECOND_STOP_AFTER_SECONDS]))
     assert_stop_ended(r, t)
     first = [e for e in r.of("command-heard", command="stop")][0]
     if r.of("session-ended")[0]["t"] - first["t"] > WITHIN_SECONDS:
