@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("coach.listen",),
     ("coach.session",),
     ("coach.triage",),
+    ("coach.plan",),
     ("coach.cli",),
     ("coach.__main__",),  # python -m coach
     ("coach.testing",),   # test support: may use anything; nothing in the product may use it
