@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "coach.cli.speech",     # say, render, devices
     "coach.cli.listen",     # hear, enroll, models
     "coach.cli.triage",     # triage, profile, history
+    "coach.cli.plan",       # today, schedule
 )
 
 
