@@ -201,7 +201,9 @@ def _caps(records: Records, rules: Rules, draft: _Draft, exercise: list[SessionR
     latest_dose = exercise[-1].dose if exercise[-1].dose in DOSES else "low"
     caps: list[tuple[str, str]] = []
     window = records.now - timedelta(hours=48)
-    for s in exercise[:-1]:
+    for s in _until_now(records):
+        if s is exercise[-1]:
+            continue                # the ladder itself already stepped down for it
         verdict = judge(s, pm)
         if verdict.kind == "bad" and datetime.fromisoformat(s.started_at) >= window:
             dose = s.dose if s.dose in DOSES else "low"
@@ -220,10 +222,8 @@ def _caps(records: Records, rules: Rules, draft: _Draft, exercise: list[SessionR
         draft.clinician.append(rules["rising_pain"].text("see_clinician", before=rise[0], after=rise[1]))
         caps.append((_step(min(draft.dose, latest_dose, key=DOSES.index), -1), ""))
     capped = min((dose for dose, _ in caps), key=DOSES.index, default=draft.dose)
-    progressed = DOSES.index(draft.dose) > DOSES.index(latest_dose)
     if DOSES.index(capped) < DOSES.index(draft.dose):
-        if progressed:
-            draft.reasons.clear()
+        draft.reasons.clear()       # the caps say why; the ladder's own step no longer holds
         draft.dose = capped
     draft.reasons.extend(text for _, text in caps if text)
 
