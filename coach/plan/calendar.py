@@ -32,12 +32,20 @@ class Day:
 
 
 def project(records: Records, rules: Rules, days: int) -> list[Day]:
-    """The planned days from today (the time in ``records.now``) for ``days`` days."""
+    """The planned days from today (the time in ``records.now``) for ``days`` days.
+
+    An exercise plan repeats today's routine and dose; a flare-up or a lock is
+    planned day by day, so cold turns to heat and a lock for today ends."""
     schedule = rules["schedule"]
     result: list[Day] = []
     due = 0
+    today = plan_for(records, rules)
+    exercising = today.routine is not None and today.routine not in rules.self_care_routines
     for offset in range(days):
-        plan = plan_for(replace(records, now=records.now + timedelta(days=offset)), rules)
+        if exercising:
+            plan = today        # no new ratings: the ladder holds (a gap in the records is not a break)
+        else:
+            plan = plan_for(replace(records, now=records.now + timedelta(days=offset)), rules)
         if plan.routine is None or offset < due:
             continue
         result.append(Day(records.now.date() + timedelta(days=offset), plan, offset > 0))
