@@ -243,4 +243,8 @@ def _plan_problems(folder: Any, library: Library | None) -> list[str]:
     path = default_rules_path(folder)
     if not path.exists():
         return [f"{path}: missing: the rules for today's plan"]
-    return check_rules(path, list(library.routines) if library is not None else None)
+    problems = check_rules(path, list(library.routines) if library is not None else None)
+    if library is not None and "today" in library.routines:
+        where = library.routines["today"].where or "routines/today.yaml"
+        problems.append(f"{where}: id: 'today' is kept for coach run today; choose another id")
+    return problems
