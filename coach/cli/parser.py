@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "coach.cli.listen",     # hear, enroll, models
     "coach.cli.triage",     # triage, profile
     "coach.cli.history",    # history (show, plot, export, import)
+    "coach.cli.plan",       # today, schedule
 )
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from coach.listen.keyboard import KEY_HELP
-from coach.errors import EXIT_USAGE, ContentError
+from coach.errors import EXIT_USAGE, ContentError, UsageError
 from coach.content.model import Exercise, Library, Range
 from coach.cli.settings import CLOCKS, DOSES, content_dir_from, settings_from_args
 from coach.speak.speaker import ENGINES as VOICE_ENGINES
@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_show)
 
     p = subparsers.add_parser("run", help="run a guided routine", epilog=RUN_EPILOG)
-    p.add_argument("routine")
+    p.add_argument("routine", help="a routine id, or today: the routine and dose of today's plan (coach today)")
     p.add_argument("--text", action="store_true", help="print cues instead of speaking them")
     p.add_argument("--clock", choices=CLOCKS, help="real (default) or virtual: as fast as the CPU allows")
     p.add_argument("--input", choices=("auto", "keyboard", "none", "voice"), default="auto",
@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--events", metavar="FILE", help="event log (JSON lines; appended to when FILE exists); default a new file in the data dir")
     p.add_argument("--idle-timeout", type=float, metavar="SECONDS",
                    help="end a session left paused this long (default 600)")
-    p.add_argument("--dose", choices=DOSES, default="low", help="which end of the articles' ranges (default low)")
+    p.add_argument("--dose", choices=DOSES, help="which end of the articles' ranges (default low; today: the plan's)")
     p.add_argument("--mic", metavar="IN.wav", help="read the microphone from a WAV file (virtual time)")
     p.add_argument("--speaker", metavar="OUT.wav", help="write what the coach plays to a WAV file")
     p.add_argument("--echo-db", type=float, metavar="DB", help="mix the coach's output back into the microphone")
@@ -170,7 +170,27 @@ def cmd_show(args: Any) -> int:
 def cmd_run(args: Any) -> int:
     from coach.cli.app import run_routine
 
+    if args.routine == "today":
+        return _run_today(args)
     return run_routine(settings_from_args(args), args.routine)
+
+
+def _run_today(args: Any) -> int:
+    """The routine and dose of today's plan; when exercise is not allowed, say why (exit 10)."""
+    from dataclasses import replace
+
+    from coach.cli.app import run_routine
+    from coach.cli.plan import plan_lines, refuse_today, routine_names, today_plan
+
+    if args.dose is not None:
+        raise UsageError("bad-args", "run today uses the dose of today's plan; leave out --dose")
+    settings = settings_from_args(args)
+    plan = today_plan(settings)
+    if not plan.exercise_allowed or plan.routine is None or plan.dose is None:
+        return refuse_today(settings, plan)
+    for line in plan_lines(plan, routine_names(settings)):
+        print(line, file=sys.stderr)
+    return run_routine(replace(settings, dose=plan.dose), plan.routine)
 
 
 def cmd_validate(args: Any) -> int:
@@ -187,13 +207,13 @@ def cmd_validate(args: Any) -> int:
         library = load_library(folder)
     except ContentError as error:
         problems += error.problems
-    problems += _triage_problems(folder) + _command_problems(folder)
+    problems += _triage_problems(folder) + _command_problems(folder) + _plan_problems(folder, library)
     for line in problems:
         print(line, file=sys.stderr)
     if problems or library is None:
         return EXIT_USAGE
     print(f"ok: {len(library.exercises)} exercises, {len(library.tips)} tips, "
-          f"{len(library.routines)} routines, triage and commands")
+          f"{len(library.routines)} routines, triage, commands and progression")
     return 0
 
 
@@ -217,3 +237,16 @@ def _command_problems(folder: Any) -> list[str]:
     except ContentError as error:
         return list(error.problems)
     return []
+
+
+def _plan_problems(folder: Any, library: Library | None) -> list[str]:
+    from coach.plan.rules import check_rules, default_rules_path
+
+    path = default_rules_path(folder)
+    if not path.exists():
+        return [f"{path}: missing: the rules for today's plan"]
+    problems = check_rules(path, list(library.routines) if library is not None else None)
+    if library is not None and "today" in library.routines:
+        where = library.routines["today"].where or "routines/today.yaml"
+        problems.append(f"{where}: id: 'today' is kept for coach run today; choose another id")
+    return problems

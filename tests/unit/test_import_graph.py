@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("coach.session",),
     ("coach.triage",),
     ("coach.report",),
+    ("coach.plan",),
     ("coach.cli",),
     ("coach.__main__",),  # python -m coach
     ("coach.testing",),   # test support: may use anything; nothing in the product may use it
