@@ -254,19 +254,20 @@ class Runner(Waiting):
             self.next_heard(END_SPEECH_MAX_SECONDS, until_quiet=True, record=False)
 
     def _after_question(self) -> str:
-        """The pain rating once the routine has completed. 'stop' ends at once (the session
-        stays completed); pain starts the safety questions, whose outcome may end it
-        as triage. Returns the reason the session ends with."""
+        """The pain rating once the routine has completed. 'stop' ends at once, as
+        everywhere (status 10); pain starts the safety questions, whose outcome may
+        end it as triage. Returns the reason the session ends with."""
         if self.ask_after is None or self.result is not None:
             return "completed"
         _value, urgent = question_conversation(self, self.ask_after)
         if urgent is None:
             return "completed"
         self.cancel_audio()
-        self.events.emit("audio-cancelled", reason=urgent.command, cue_index=None)
+        if self.silenced_for != urgent.command:      # the wait may have cut the audio already
+            self.events.emit("audio-cancelled", reason=urgent.command, cue_index=None)
         if urgent.command == "stop":
             self.speak(s.STOPPED_TEXT, "message")
-            return "completed"
+            return "stopped"
         if self.on_pain is None:
             self.speak(s.PAIN_TEXT, "pain")
             return "pain"
