@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from coach.listen.keyboard import KEY_HELP
 from coach.cli.adapters import Adapters, seam
+from coach.cli.progress import progress
 from coach.cli.inputs import check_inputs, fallback_keys, open_inputs
 from coach.cli.safety import (
     Safety, baseline_hook, gate_line, given_baseline, open_safety, pain_hook, record_session,
@@ -117,8 +118,8 @@ def prepared_timeline(routine: Routine, library: Library, dose: str, speaker: An
     prepare = getattr(speaker, "prepare", None)
     durations: dict[str, float] = {}
     if prepare is not None:
-        progress = seam("coach.speak.speaker", "stderr_progress")
-        durations = prepare(texts, progress() if progress else None)
+        with progress("Preparing speech") as update:
+            durations = prepare(texts, lambda done, total, _text: update(done, total))
     measure = getattr(speaker, "seconds", None)
     if measure is None and not durations:
         return timeline

@@ -1,0 +1,107 @@
+"""Progress for every wait over about a second, drawn one way (rich.progress).
+
+A bar, done/total and the time left; for downloads the bytes, the speed and the
+time left. The bar appears only once the work has taken ``delay_seconds`` (quick
+work shows nothing), only when the stream is a terminal (``TERM=dumb`` and pipes
+stay quiet) and without colour when ``NO_COLOR`` is set (rich reads it).
+
+Lower layers never import this: they report ``(done, total)`` through a callback,
+and the composition root (or a script) hands them ``progress(...)``'s update::
+
+    with progress("Preparing speech") as update:
+        speaker.prepare(texts, lambda done, total, _text: update(done, total))
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import TextIO, TypeVar
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
+    TimeRemainingColumn, TransferSpeedColumn,
+)
+
+Update = Callable[[int, int], None]          # (done, total)
+T = TypeVar("T")
+DELAY_SECONDS = 0.7                          # work shorter than this shows no bar
+
+
+def is_terminal(stream: TextIO) -> bool:
+    """A terminal that can redraw in place (not a pipe or file, not TERM=dumb)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM", "") != "dumb"
+
+
+class ProgressBar:
+    """One task's bar; ``update(done, total)`` is the callback lower layers call."""
+
+    def __init__(self, description: str, *, unit: str = "items", stream: TextIO | None = None,
+                 delay_seconds: float = DELAY_SECONDS, now: Callable[[], float] = time.monotonic) -> None:
+        self.description = description
+        self.unit = unit                     # "items" or "bytes"
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = is_terminal(self.stream)
+        self.delay_seconds = delay_seconds
+        self.now = now
+        self.started_seconds: float | None = None
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+
+    def _columns(self) -> list:
+        head = [TextColumn("{task.description}"), BarColumn(bar_width=None)]
+        if self.unit == "bytes":
+            return [*head, DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn()]
+        return [*head, MofNCompleteColumn(), TextColumn("left"), TimeRemainingColumn()]
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.started_seconds is None:
+            self.started_seconds = self.now()
+        if self.progress is None:
+            if done >= total or self.now() - self.started_seconds < self.delay_seconds:
+                return
+            console = Console(file=self.stream, force_terminal=True)
+            self.progress = Progress(*self._columns(), console=console, get_time=self.now,
+                                     redirect_stdout=False, redirect_stderr=False, expand=True)
+            self.task = self.progress.add_task(self.description, total=total, completed=done)
+            self.progress.start()
+            return
+        assert self.task is not None
+        self.progress.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        """Stop redrawing; a bar that was shown stays, finished, on its line."""
+        if self.progress is not None:
+            self.progress.refresh()
+            self.progress.stop()
+            self.progress = None
+
+
+@contextmanager
+def progress(description: str, *, unit: str = "items", stream: TextIO | None = None,
+             delay_seconds: float = DELAY_SECONDS) -> Iterator[Update]:
+    """A bar for the duration of the block; yields its ``update(done, total)``."""
+    bar = ProgressBar(description, unit=unit, stream=stream, delay_seconds=delay_seconds)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def track(items: Iterable[T], description: str, total: int | None = None, *,
+          stream: TextIO | None = None, delay_seconds: float = DELAY_SECONDS) -> Iterator[T]:
+    """Each of ``items``, with a bar that counts them (folds, epochs, files)."""
+    items = list(items) if total is None else items
+    count = len(items) if total is None else total      # type: ignore[arg-type]
+    with progress(description, stream=stream, delay_seconds=delay_seconds) as update:
+        update(0, count)
+        for done, item in enumerate(items, 1):
+            yield item
+            update(done, count)
