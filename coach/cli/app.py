@@ -42,6 +42,7 @@ from coach.script.engine import build_timeline
 from coach.session.policy import DEFAULT_RISE_STOPS_EXERCISE, SESSION_MESSAGES
 from coach.cli.settings import Settings
 from coach.script.timeline import Timeline, estimate_speech_seconds
+from coach.session.screen import open_view
 from coach.session.view import View
 
 NOTICE = ("This coach is a self-care aid, not a medical device, and it can't diagnose you. "
@@ -166,7 +167,7 @@ def run_routine(settings: Settings, routine_id: str, stdout: TextIO | None = Non
         print(NOTICE, file=stderr)
     with ExitStack() as stack:
         a = open_output(settings, stack)
-        view = View(stdout)
+        view = open_view(stdout, plain=settings.plain)
         if safety is not None:
             line = gate_line(safety)
             if line is not None:
