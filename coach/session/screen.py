@@ -160,8 +160,12 @@ class LiveView(View):
     def render(self) -> RenderableType:
         title = (f"{self.timeline.routine_name} ({clock_text(self.timeline.total_seconds)})"
                  if self.timeline else "Session")
-        body = Group(self._exercise(), Text(""), self._countdown(), Text(""), self._now(),
-                     self._progress(), self._listening(), self._keys())
+        if self.ended:       # the countdown and the keys are over: room for the last words
+            parts = [self._exercise(), Text(""), self._now(), self._progress(), self._listening()]
+        else:
+            parts = [self._exercise(), Text(""), self._countdown(), Text(""), self._now(), self._progress(),
+                     self._listening(), self._keys()]
+        body = Group(*parts)
         return Panel(body, title=Text(title, style="bold"), title_align="left",
                      subtitle=self._subtitle(), subtitle_align="right", width=min(self.console.width, 100))
 
@@ -223,13 +227,13 @@ class LiveView(View):
 
     def _listening(self) -> RenderableType:
         grid = Table.grid(padding=(0, 1))
-        if self.level_db is not None:
+        if self.level_db is not None and not self.ended:
             level = max(0.0, self.level_db - LEVEL_FLOOR_DB)
             grid.add_row(Text("● listening", style="bold green"),
                          ProgressBar(total=-LEVEL_FLOOR_DB, completed=level, width=10),
                          Text(f"{self.level_db:4.0f} dB"), Text(""), self._heard_text())
         else:
-            word = "keys only" if self.key_hints else "not listening"
+            word = "keys only" if self.key_hints and not self.ended else "not listening"
             grid.add_row(Text(f"○ {word}", style="dim"), Text(""), self._heard_text())
         return grid
 
