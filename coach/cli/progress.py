@@ -55,9 +55,10 @@ class ProgressBar:
 
     def _columns(self) -> list:
         head = [TextColumn("{task.description}"), BarColumn(bar_width=None)]
+        left = [TextColumn("·"), TimeRemainingColumn(), TextColumn("left")]
         if self.unit == "bytes":
-            return [*head, DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn()]
-        return [*head, MofNCompleteColumn(), TextColumn("left"), TimeRemainingColumn()]
+            return [*head, DownloadColumn(), TransferSpeedColumn(), *left]
+        return [*head, MofNCompleteColumn(), *left]
 
     def update(self, done: int, total: int) -> None:
         if not self.enabled:

@@ -68,7 +68,7 @@ def test_a_bar_on_a_terminal_shows_done_total_and_time_left(terminal, monkeypatc
     text = read_all(master)
     assert "Preparing speech" in text
     assert "4/10" in text
-    assert "0:00:06" in text               # 6 items left at one a second
+    assert "0:00:06 left" in text          # 6 items left at one a second
     assert "#" not in text
 
 
@@ -84,7 +84,7 @@ def test_a_download_shows_bytes_speed_and_time_left(terminal, monkeypatch) -> No
     text = read_all(master)
     assert "13.0/41.0 MB" in text
     assert "1.0 MB/s" in text
-    assert "0:00:28" in text
+    assert "0:00:28 left" in text
 
 
 def test_quick_work_shows_nothing(terminal, monkeypatch) -> None:
