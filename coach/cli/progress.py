@@ -30,6 +30,7 @@ from rich.progress import (
 Update = Callable[[int, int], None]          # (done, total)
 T = TypeVar("T")
 DELAY_SECONDS = 0.7                          # work shorter than this shows no bar
+_shown: list[Progress] = []                  # the one display while a bar shows: nested bars join it
 
 
 def is_terminal(stream: TextIO) -> bool:
@@ -52,6 +53,7 @@ class ProgressBar:
         self.started_seconds: float | None = None
         self.progress: Progress | None = None
         self.task: TaskID | None = None
+        self.owner = False                   # this bar started the display (others joined it)
 
     def _columns(self) -> list:
         head = [TextColumn("{task.description}"), BarColumn(bar_width=None)]
@@ -68,21 +70,32 @@ class ProgressBar:
         if self.progress is None:
             if done >= total or self.now() - self.started_seconds < self.delay_seconds:
                 return
-            console = Console(file=self.stream, force_terminal=True)
-            self.progress = Progress(*self._columns(), console=console, get_time=self.now,
-                                     redirect_stdout=False, redirect_stderr=False, expand=True)
-            self.task = self.progress.add_task(self.description, total=total, completed=done)
-            self.progress.start()
+            self._show(done, total)
             return
         assert self.task is not None
         self.progress.update(self.task, completed=done, total=total)
 
+    def _show(self, done: int, total: int) -> None:
+        self.owner = not _shown
+        if self.owner:
+            console = Console(file=self.stream, force_terminal=True)
+            _shown.append(Progress(*self._columns(), console=console, get_time=self.now,
+                                   redirect_stdout=False, redirect_stderr=False, expand=True))
+            _shown[0].start()
+        self.progress = _shown[0]
+        self.task = self.progress.add_task(self.description, total=total, completed=done)
+
     def close(self) -> None:
-        """Stop redrawing; a bar that was shown stays, finished, on its line."""
-        if self.progress is not None:
+        """Stop redrawing; the outermost bar stays, finished, on its line (a nested one goes)."""
+        if self.progress is None:
+            return
+        if self.owner:
             self.progress.refresh()
             self.progress.stop()
-            self.progress = None
+            _shown.clear()
+        elif self.task is not None:
+            self.progress.remove_task(self.task)
+        self.progress = None
 
 
 @contextmanager

@@ -145,3 +145,19 @@ def test_adaptation_reports_progress_through_its_callback() -> None:
     assert calls[0] == (0, 3 + STEPS)
     assert calls[-1] == (3 + STEPS, 3 + STEPS)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_a_bar_inside_another_joins_its_display(terminal, monkeypatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    stream, master = terminal
+    for _ in track(range(2), "Nested CV", stream=stream, delay_seconds=0.0):
+        assert list(track(range(3), "Cross-validation", stream=stream, delay_seconds=0.0)) == [0, 1, 2]
+    text = read_all(master)
+    assert "Cross-validation" in text and "Nested CV" in text and "2/2" in text
+    outer, inner = ProgressBar("a", stream=stream, delay_seconds=0.0), ProgressBar("b", stream=stream, delay_seconds=0.0)
+    outer.update(0, 2)
+    inner.update(0, 2)
+    assert inner.progress is outer.progress and outer.owner and not inner.owner
+    inner.close()
+    outer.close()
+    read_all(master)
