@@ -30,6 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from coach.content.model import Heard
+from coach.listen.keyboard import KEY_HELP
 from coach.script.groups import phase_of
 from coach.script.timeline import Cue, Timeline
 from coach.session.bigdigits import ROWS, big_lines, countdown_text
@@ -105,7 +106,7 @@ class LiveView(View):
         self._changed()
 
     def message(self, text: str, now_seconds: float) -> None:
-        if text.startswith("keys:"):
+        if text == KEY_HELP:
             self.keys = text.removeprefix("keys:").strip()
         else:
             self.hint = text
