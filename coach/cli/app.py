@@ -28,6 +28,7 @@ from typing import Any, TextIO
 
 from coach.listen.keyboard import KEY_HELP
 from coach.cli.adapters import Adapters, seam
+from coach.cli.progress import progress
 from coach.cli.inputs import check_inputs, fallback_keys, open_inputs
 from coach.cli.safety import (
     Safety, after_hook, baseline_hook, gate_line, given_baseline, morning_hook, open_safety, pain_hook,
@@ -42,6 +43,7 @@ from coach.script.engine import build_timeline
 from coach.session.policy import DEFAULT_RISE_STOPS_EXERCISE, SESSION_MESSAGES
 from coach.cli.settings import Settings
 from coach.script.timeline import Timeline, estimate_speech_seconds
+from coach.session.screen import open_view
 from coach.session.view import View
 
 NOTICE = ("This coach is a self-care aid, not a medical device, and it can't diagnose you. "
@@ -118,8 +120,8 @@ def prepared_timeline(routine: Routine, library: Library, dose: str, speaker: An
     prepare = getattr(speaker, "prepare", None)
     durations: dict[str, float] = {}
     if prepare is not None:
-        progress = seam("coach.speak.speaker", "stderr_progress")
-        durations = prepare(texts, progress() if progress else None)
+        with progress("Preparing speech") as update:
+            durations = prepare(texts, lambda done, total, _text: update(done, total))
     measure = getattr(speaker, "seconds", None)
     if measure is None and not durations:
         return timeline
@@ -166,7 +168,7 @@ def run_routine(settings: Settings, routine_id: str, stdout: TextIO | None = Non
         print(NOTICE, file=stderr)
     with ExitStack() as stack:
         a = open_output(settings, stack)
-        view = View(stdout)
+        view = open_view(stdout, plain=settings.plain)
         if safety is not None:
             line = gate_line(safety)
             if line is not None:

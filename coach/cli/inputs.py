@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from coach.cli.adapters import Adapters, seam
+from coach.cli.progress import progress
 from coach.clock import Clock, VirtualClock
 from coach.errors import AudioDeviceError, ModelError, UsageError
 from coach.listen.playback_timing import time_playback_by_device
@@ -68,7 +69,8 @@ def _open_listener(settings: Settings, a: Adapters, stack: ExitStack) -> Any:
     if open_listener is None:
         a.notes.append("no recognizer yet: the microphone is read but not understood")
         return None
-    listener = open_listener(settings, a.clock)
+    with progress("Adapting to your voice") as update:
+        listener = open_listener(settings, a.clock, progress=update)
     name, reason = engine_in_use(settings, listener)
     a.spoken.append(f"Listening with {name}.")
     a.notes.append(f"listening with {name}. {reason}".strip())

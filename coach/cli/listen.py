@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from coach.content.model import Heard
 from coach.audio import SAMPLE_RATE_HZ, AudioChunk
+from coach.cli.progress import progress
 from coach.errors import EXIT_USAGE, CoachError, UsageError
 
 CONTEXTS = ("session", "yesno", "number")
@@ -53,7 +54,9 @@ def open_recognizer(args: argparse.Namespace) -> tuple[Any, Any, str]:
     choice = choose_engine(args.engine)
     if choice.engine == "keyboard":
         raise UsageError("no-recognizer", choice.reason)
-    return build_engine(choice, command_set), CommandParser(command_set), choice.reason
+    with progress("Adapting to your voice") as update:
+        engine = build_engine(choice, command_set, progress=update)
+    return engine, CommandParser(command_set), choice.reason
 
 
 def hear_pcm(engine: Any, parser: Any, pcm: bytes, context: str) -> tuple[Heard | None, str, float]:
@@ -165,7 +168,7 @@ def listen_microphone(engine: Any, parser: Any, context: str, sentence: str, out
 # ------------------------------------------------------------------ models
 
 def run_models_fetch(args: argparse.Namespace) -> int:
-    from coach.listen.models import CATALOGUE, DEFAULT_MODEL, fetch, models_dir, progress_printer
+    from coach.listen.models import CATALOGUE, DEFAULT_MODEL, fetch, models_dir
 
     name = args.name or DEFAULT_MODEL
     if name not in CATALOGUE:
@@ -173,7 +176,8 @@ def run_models_fetch(args: argparse.Namespace) -> int:
     spec = CATALOGUE[name]
     print(f"Fetching {spec.name} ({spec.size_bytes / 1e6:.1f} MB, {spec.license}) from {spec.url}",
           file=sys.stderr)
-    path = fetch(spec, models_dir(), progress_printer(sys.stderr))
+    with progress(f"Fetching {spec.name}", unit="bytes") as update:
+        path = fetch(spec, models_dir(), update)
     print(f"{spec.name} installed in {path}")
     return 0
 
@@ -210,7 +214,8 @@ def stop_detector(command_set: Any, out: TextIO) -> Callable[[bytes], bool]:
     from coach.errors import CoachError
     try:
         choice = choose_engine("auto")
-        engine = None if choice.engine == "keyboard" else build_engine(choice, command_set)
+        with progress("Adapting to your voice") as update:
+            engine = None if choice.engine == "keyboard" else build_engine(choice, command_set, progress=update)
     except CoachError as error:
         engine, choice = None, None
         out.write(f"(saying stop will not end enrolment: {error})\n")

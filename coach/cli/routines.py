@@ -33,6 +33,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("run", help="run a guided routine", epilog=RUN_EPILOG)
     p.add_argument("routine", help="a routine id, or today: the routine and dose of today's plan (coach today)")
     p.add_argument("--text", action="store_true", help="print cues instead of speaking them")
+    p.add_argument("--plain", action="store_true",
+                   help="plain lines, one per cue, instead of the live screen (also when output is not a terminal or TERM=dumb)")
     p.add_argument("--clock", choices=CLOCKS, help="real (default) or virtual: as fast as the CPU allows")
     p.add_argument("--input", choices=("auto", "keyboard", "none", "voice"), default="auto",
                    help="auto (default): voice when a microphone is there, keys in a terminal; or keyboard, none, voice")

@@ -32,6 +32,7 @@ class Settings:
     input: str = "none"              # keyboard | none | voice (auto is resolved here)
     input_auto: bool = False         # auto: the coach may add a live microphone when it can
     text: bool = False               # print cues instead of speaking them
+    plain: bool = False              # plain lines even on a terminal (no live screen)
     events_path: Path | None = None  # None: <data dir>/sessions/<timestamp>-<routine>.jsonl
     locale: str = "en-US"
     mic_path: Path | None = None     # a WAV file as the microphone (virtual time)
@@ -109,6 +110,7 @@ def settings_from_args(args: Any, env: Mapping[str, str] = os.environ, stdin_is_
         input=chosen,
         input_auto=wanted == "auto",
         text=bool(getattr(args, "text", False)),
+        plain=bool(getattr(args, "plain", False)),
         events_path=Path(events) if events else None,
         locale=default_locale(env),
         mic_path=mic,

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from coach.errors import UsageError
-from coach.speak.speaker import ENGINES, Speaker, open_synthesizer, stderr_progress
+from coach.cli.progress import progress
+from coach.speak.speaker import ENGINES, Speaker, open_synthesizer
 from coach.speak.tts.cache import SpeechCache
 
 
@@ -84,8 +85,8 @@ def cmd_render(args: Any) -> int:
         raise UsageError("unknown-routine", f"no routine {args.routine!r} (routines: {known})")
     speaker = _speaker(args)
     build = partial(build_timeline, routine, library, args.dose)
-    progress = stderr_progress() if sys.stderr.isatty() else None
-    timeline = prepared_timeline(build, speaker, progress=progress)
+    with progress("Preparing speech") as update:
+        timeline = prepared_timeline(build, speaker, progress=lambda done, total, _text: update(done, total))
     rendering = render_timeline(timeline, speaker)
     write_wav(Path(args.output), rendering.pcm, rendering.rate_hz)
     if args.json:

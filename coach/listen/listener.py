@@ -209,9 +209,11 @@ class Listener:
                        decided_seconds=segment.decided_seconds)
 
 
-def open_listener(settings: Any, clock: Any = None, engine: str | None = None) -> Listener:
+def open_listener(settings: Any, clock: Any = None, engine: str | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> Listener:
     """Composition seam for sessions: the engine from ``engine``, ``settings.engine``
-    or $COACH_ENGINE (default auto). Raises ModelError when only the keyboard is left."""
+    or $COACH_ENGINE (default auto). Raises ModelError when only the keyboard is left.
+    ``progress(done, total)``: how far adapting to the enrolled voice has got."""
     import os
 
     from coach.listen.asr.select import build_engine, choose_engine
@@ -223,7 +225,7 @@ def open_listener(settings: Any, clock: Any = None, engine: str | None = None) -
     if choice.engine == "keyboard":
         raise ModelError("no-recognizer", choice.reason)
     command_set = load_commands(default_commands_path(getattr(settings, "content_dir", None)))
-    listener = Listener(build_engine(choice, command_set), CommandParser(command_set))
+    listener = Listener(build_engine(choice, command_set, progress=progress), CommandParser(command_set))
     listener.engine_sentence = choice.reason
     return listener
 

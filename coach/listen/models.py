@@ -12,7 +12,6 @@ import hashlib
 import http.client
 import os
 import shutil
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -20,7 +19,6 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from coach.errors import ModelError
 
@@ -154,22 +152,3 @@ def _unpack(spec: ModelSpec, archive: Path, directory: Path) -> None:
         raise ModelError("archive-broken", f"{spec.name}: not a valid zip archive ({error})") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def progress_printer(stream: TextIO = sys.stderr, width: int = 30) -> Progress:
-    """A one-line progress bar on stderr, redrawn in place."""
-    last = [-1]
-
-    def show(done: int, total: int) -> None:
-        percent = int(100 * done / total) if total else 100
-        if percent == last[0]:
-            return
-        last[0] = percent
-        filled = width * percent // 100
-        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {percent:3d}% "
-                     f"{done / 1e6:6.1f} of {total / 1e6:.1f} MB")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
-
-    return show

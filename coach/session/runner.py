@@ -226,7 +226,7 @@ class Runner(Waiting):
     def speak(self, text: str, purpose: str, play: bool = True) -> float:
         """Speech outside the timeline (messages, help, triage): printed and played."""
         if self.view:
-            self.view.said(text, self.events.now())
+            self.view.said(text, self.events.now(), purpose)
         self.events.emit("said", text=text, purpose=purpose, **({} if play else {"spoken": False}))
         return self._play(text) if play else 0.0
 

@@ -78,7 +78,7 @@ class View:
             self._line(now_seconds, cue_line(cue) + hint)
         self._last_tick_seconds = -1.0      # redraw at the next tick
 
-    def said(self, text: str, now_seconds: float) -> None:
+    def said(self, text: str, now_seconds: float, purpose: str = "message") -> None:
         self._line(now_seconds, f"say: {text}")
 
     def message(self, text: str, now_seconds: float) -> None:

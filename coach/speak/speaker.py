@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from typing import IO
-
 from coach.audio import SAMPLE_RATE_HZ, SAMPLE_WIDTH_BYTES, AudioSink
-from coach.clock import Clock, SystemClock
+from coach.clock import Clock
 from coach.speak.tts import Synthesizer
 from coach.speak.tts.cache import SpeechCache, VoiceKey
 from coach.speak.tts.numbers import speakable
@@ -81,31 +79,6 @@ class Speaker:
             self.cache.put(self.key, spoken, pcm)
         self._pcm[text] = pcm
         return pcm
-
-
-def stderr_progress(stream: IO[str] | None = None, clock: Clock | None = None,
-                    after_seconds: float = 0.5, width: int = 30) -> ProgressCallback:
-    """A progress bar that appears only when rendering takes more than a moment."""
-    out = stream if stream is not None else sys.stderr
-    time = clock if clock is not None else SystemClock()
-    started: list[float] = []
-    shown: list[bool] = []
-
-    def show(done: int, total: int, text: str) -> None:
-        if not started:
-            started.append(time.now())
-        if not shown and time.now() - started[0] < after_seconds and done < total:
-            return
-        if not shown and done >= total:
-            return                      # finished before the bar was worth showing
-        shown.append(True)
-        filled = int(width * done / max(1, total))
-        out.write(f"\rPreparing speech [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done >= total:
-            out.write("\n")
-        out.flush()
-
-    return show
 
 
 ENGINES = ("pyttsx3", "piper")

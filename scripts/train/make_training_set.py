@@ -279,8 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         path, text, voice, rate, pitch, trim_seed = job
         write_wav(path, trim(render(text, voice, rate, pitch), random.Random(trim_seed)))
 
+    sys.path.insert(0, str(ROOT))
+    from coach.cli.progress import track
+
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        list(pool.map(one, work))
+        list(track(pool.map(one, work), "Rendering clips", len(work)))
     for i in range(300):
         kind = NOISE_KINDS[i % len(NOISE_KINDS)]
         path = args.out / f"noise_{i:05d}.wav"

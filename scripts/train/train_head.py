@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import make_training_set as mts  # noqa: E402
 from recognition_pipeline import heard_segment, heard_segments  # noqa: E402
+from coach.cli.progress import track  # noqa: E402
 from coach.listen.asr.whisper import WhisperModel  # noqa: E402
 from coach.listen.asr.keyword import (CONTEXTS, REJECT_LABELS as REJECT, URGENT_LABELS as URGENT,  # noqa: E402
                                KeywordModel, decide)
@@ -88,7 +89,8 @@ def running_speech_pieces(rows: list[dict], cache: Path, workers: int = 2) -> tu
         windows, extra = cached
         return [sentences[i] for i in extra["owner"]], windows
     with Pool(workers, initializer=_init_worker) as p:
-        per_sentence = p.map(_pieces_job, [r["path"] for r in sentences], chunksize=16)
+        per_sentence = list(track(p.imap(_pieces_job, [r["path"] for r in sentences], chunksize=16),
+                                  "Cutting sentences", len(sentences)))
     owner = np.array([i for i, pieces in enumerate(per_sentence) for _ in pieces], dtype=np.int64)
     out = [e for pieces in per_sentence for e in pieces]
     _save_windows(path, out, owner=owner, sentences=len(sentences))
@@ -106,7 +108,7 @@ def embed_set(name: str, rows: list[dict], cache: Path, aug_seed: int | None,
     jobs = [(r["path"], None if aug_seed is None else mts.stable_hash(f"{aug_seed}:{r['path']}"),
              noise_paths, shape) for r in rows]
     with Pool(workers, initializer=_init_worker) as p:
-        out = p.map(_embed_job, jobs, chunksize=32)
+        out = list(track(p.imap(_embed_job, jobs, chunksize=32), f"Encoding {name}", len(jobs)))
     _save_windows(path, out)
     return out
 
@@ -268,7 +270,7 @@ def cross_validate(data: dict, kind: str, c: float, folds: int = 5,
     rows, embs = data["dev"]
     feats = pooled(embs)
     oof: list = [None] * len(rows)
-    for f in range(folds):
+    for f in track(range(folds), f"Cross-validation ({folds} folds)"):
         def keep(r, f=f):
             return among(r) and part(r, salt, folds) != f
         x, y, w = training_arrays(data, keep)
@@ -292,7 +294,7 @@ def nested_cv(data: dict, kind: str, c: float, outer: int = 5, inner: int = 4) -
     rows, embs = data["dev"]
     feats = pooled(embs)
     decided: list[tuple[KeywordModel, np.ndarray, dict]] = []
-    for f in range(outer):
+    for f in track(range(outer), f"Nested CV ({outer} outer folds)"):
         def among(r, f=f):
             return part(r, "outer:", outer) != f
         oof, oof_rows = cross_validate(data, kind, c, inner, among, "inner:")
@@ -302,7 +304,6 @@ def nested_cv(data: dict, kind: str, c: float, outer: int = 5, inner: int = 4) -
                              tune_thresholds(oof, oof_rows), model.info)
         idx = [i for i, r in enumerate(rows) if not among(r)]
         decided += [(model, p, rows[i]) for i, p in zip(idx, model.probabilities(feats[idx]))]
-        print(f"  outer fold {f + 1}/{outer}: thresholds {model.thresholds}", flush=True)
     speakers = {r["speaker"] for *_, r in decided if r["speaker"] != "noise"}
     print(f"nested {outer}-fold speaker-grouped CV over all {len(speakers)} development speakers "
           f"({len(decided)} clips; thresholds tuned inside the training folds only):")

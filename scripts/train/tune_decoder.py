@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import make_training_set as mts  # noqa: E402
+from coach.cli.progress import track  # noqa: E402
 from recognition_pipeline import heard_segment  # noqa: E402
 from coach.listen.asr.keyword import CONTEXTS, KeywordModel, decide  # noqa: E402
 
@@ -55,7 +56,8 @@ def decoder_probs(paths: list[str], cache: Path) -> dict[str, list[dict[str, flo
     todo = [p for p in paths if p not in known]
     if todo:
         with Pool(2, initializer=_init) as pool:
-            for p, r in zip(todo, pool.map(_decode, todo, chunksize=16)):
+            decoded = track(pool.imap(_decode, todo, chunksize=16), "Decoding clips", len(todo))
+            for p, r in zip(todo, decoded):
                 known[p] = r
         np.savez(file, table=np.array(known, dtype=object))
     return known

@@ -211,6 +211,7 @@ def test_cli_fetch_and_list(tmp_path: Path, server: Server, payload: bytes, monk
     assert "tiny" in capsys.readouterr().out
     assert cli.main(["models", "fetch", "tiny"]) == 0
     captured = capsys.readouterr()
-    assert "100%" in captured.err and str(tmp_path / FOLDER) in captured.out
+    assert "Fetching tiny" in captured.err and str(tmp_path / FOLDER) in captured.out
+    assert "━" not in captured.err                  # no bar when stderr is not a terminal
     assert [p for s, p in list_models(tmp_path) if s.name == "tiny"] == [tmp_path / FOLDER]
     assert cli.main(["models", "fetch", "no-such-model"]) == 2

@@ -517,7 +517,7 @@ def test_a_microphone_means_voice_with_the_engine_announced_and_keys_too(tmp_pat
     listener = ScriptedListener()
     listener.engine_sentence = "Using the test engine."
     monkeypatch.setattr(coach.audio.microphone, "DeviceSource", FakeMic)
-    monkeypatch.setattr(coach.listen.listener, "open_listener", lambda settings, clock: listener)
+    monkeypatch.setattr(coach.listen.listener, "open_listener", lambda settings, clock, **_: listener)
     monkeypatch.setattr(coach.listen.keyboard, "KeyInput", _FakeKeys)
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     a = Adapters(VirtualClock())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
 from coach.audio.memory import MemorySink
 from coach.clock import VirtualClock
-from coach.speak.speaker import Speaker, stderr_progress
+from coach.speak.speaker import Speaker
 from coach.script.timeline import Cue, Timeline
 from coach.speak.tts.cache import SpeechCache, VoiceKey
 
@@ -100,18 +99,11 @@ def test_say_plays_cached_pcm_and_cancel_silences(speech_cache_dir: Path) -> Non
     assert sink.spans_seconds == [(0.0, 0.1)]
 
 
-def test_progress_bar_only_when_rendering_takes_a_while(speech_cache_dir: Path) -> None:
-    clock = VirtualClock()
-    quick, slow = io.StringIO(), io.StringIO()
-    Speaker(CountingSynth(), SpeechCache(speech_cache_dir / "q")).prepare(
-        ["a", "b"], progress=stderr_progress(quick, clock))
-    assert quick.getvalue() == ""
-
-    class SlowSynth(CountingSynth):
-        def synthesize(self, text: str) -> bytes:
-            clock.advance(0.4)
-            return super().synthesize(text)
-
-    Speaker(SlowSynth(), SpeechCache(speech_cache_dir / "s")).prepare(
-        ["a", "b", "c", "d"], progress=stderr_progress(slow, clock))
-    assert "4/4" in slow.getvalue() and slow.getvalue().endswith("\n")
+def test_prepare_reports_progress_over_the_texts_it_renders(speech_cache_dir: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    cache = SpeechCache(speech_cache_dir / "p")
+    Speaker(CountingSynth(), cache).prepare(["a", "b", "c"], progress=lambda d, t, _: calls.append((d, t)))
+    assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    calls.clear()
+    Speaker(CountingSynth(), cache).prepare(["a", "b", "c"], progress=lambda d, t, _: calls.append((d, t)))
+    assert calls == []                  # all cached: nothing to wait for

@@ -26,14 +26,18 @@ from coach.listen.asr.keyword import KeywordModel
 PULL = 10.0         # prior strength toward the shipped weights (chosen on training speakers)
 STEPS = 300
 NOISE_GATE = 0.5    # clips the shipped model gives at least this noise probability are not used
+REPORT_EVERY_STEPS = 10
+Progress = Callable[[int, int], None]       # (done, total)
 
 
 def adapt_model(model: KeywordModel, features: np.ndarray, labels: list[str],
-                pull: float = PULL, steps: int = STEPS) -> KeywordModel:
+                pull: float = PULL, steps: int = STEPS,
+                progress: Progress | None = None) -> KeywordModel:
     """A copy of ``model`` fine-tuned on (n, d) pooled features with their labels.
 
     Only a single-layer (logistic regression) model is adapted; labels the model
     does not know are ignored. Thresholds and the standardiser stay as shipped.
+    ``progress(step, steps)`` is told how far the descent has got.
     """
     index = {label: i for i, label in enumerate(model.labels)}
     features = np.atleast_2d(np.asarray(features, dtype=np.float64))
@@ -51,7 +55,9 @@ def adapt_model(model: KeywordModel, features: np.ndarray, labels: list[str],
     za = np.hstack([z, np.ones((len(z), 1))])
     # Softmax cross-entropy has curvature at most 1/2 * ||[z, 1]||^2 along any direction.
     step = 1.0 / (0.5 * np.linalg.norm(za, 2) ** 2 + pull)
-    for _ in range(steps):
+    for done in range(steps):
+        if progress is not None and done % REPORT_EVERY_STEPS == 0:
+            progress(done, steps)
         h = z @ w + b
         h -= h.max(axis=1, keepdims=True)
         p = np.exp(h)
@@ -59,16 +65,25 @@ def adapt_model(model: KeywordModel, features: np.ndarray, labels: list[str],
         g = p - y
         w -= step * (z.T @ g + pull * (w - w0))
         b -= step * (g.sum(axis=0) + pull * (b - b0))
+    if progress is not None:
+        progress(steps, steps)
     info = {**model.info, "adapted_clips": len(keep)}
     return replace(model, layers=((w, b),), info=info)
 
 
 def adapt_head(model: KeywordModel, features: Callable[[bytes], np.ndarray],
-               examples: list[tuple[str, bytes]]) -> KeywordModel:
+               examples: list[tuple[str, bytes]], progress: Progress | None = None) -> KeywordModel:
     """``model`` fine-tuned on the user's own clips (label, 16 kHz int16 pcm), each
-    turned into the head's input by ``features``; unchanged with no usable clip."""
+    turned into the head's input by ``features``; unchanged with no usable clip.
+    ``progress(done, total)`` counts the clips encoded, then the descent's steps."""
     known = [(label, pcm) for label, pcm in examples if label in model.labels]
     if not known:
         return model
-    rows = np.stack([np.reshape(features(pcm), -1) for _, pcm in known])
-    return adapt_model(model, rows, [label for label, _ in known])
+    total = len(known) + STEPS
+    rows = []
+    for done, (_, pcm) in enumerate(known):
+        if progress is not None:
+            progress(done, total)
+        rows.append(np.reshape(features(pcm), -1))
+    fit = None if progress is None else (lambda step, _steps: progress(len(known) + step, total))
+    return adapt_model(model, np.stack(rows), [label for label, _ in known], progress=fit)

@@ -93,9 +93,11 @@ def _choose(requested: str, directory: Path | None) -> EngineChoice:
 
 
 def build_engine(choice: EngineChoice, command_set: CommandSet,
-                 warn: Callable[[str], None] | None = None) -> SegmentEngine:
+                 warn: Callable[[str], None] | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> SegmentEngine:
     """Load the model once; the result decides speech segments. Enrolled clips adapt
-    the command head (an unreadable clip is skipped with a one-line warning)."""
+    the command head (an unreadable clip is skipped with a one-line warning), telling
+    ``progress(done, total)`` how far the adaptation has got."""
     if choice.engine == "keyboard":
         raise UsageError("engine-keyboard", "the keyboard engine does not listen to audio")
     if choice.engine == "vosk":
@@ -110,5 +112,6 @@ def build_engine(choice: EngineChoice, command_set: CommandSet,
         from coach.listen.asr.adapt import adapt_head
         from coach.listen.enroll import load_enrolled
         warn = warn or (lambda line: print(line, file=sys.stderr))
-        engine.head = adapt_head(engine.head, engine.features, load_enrolled(choice.enroll_data_dir, warn))
+        engine.head = adapt_head(engine.head, engine.features, load_enrolled(choice.enroll_data_dir, warn),
+                                 progress)
     return engine
