@@ -13,9 +13,10 @@ import sys
 from contextlib import ExitStack
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from coach.cli.settings import Settings, content_dir_from, settings_from_args
+from coach.cli.triage import TextDialogIO
 from coach.errors import EXIT_SAFETY_STOP, UsageError
 from coach.plan.planner import Plan, Records, plan_for
 from coach.plan.rules import Rules, default_rules_path, load_rules
@@ -65,6 +66,39 @@ def _profile_blocks(settings: Settings, history: History) -> list[str]:
     return [item.script.get(locale) for item in load_profile(history).advice(content) if item.blocks_programme]
 
 
+def ask_morning_first(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
+                      interactive: bool | None = None) -> str | None:
+    """On a terminal, the day's morning question before the plan is made: the plan judges
+    the last session by how this morning was. (Hands-free, the session asks it, after
+    the plan; a missing answer holds the dose.) Returns the answer kind, None if not asked."""
+    if not (stdin.isatty() and stdout.isatty() if interactive is None else interactive):
+        return None
+    from coach.triage.checkin import ask_morning, morning_due
+    from coach.triage.content import default_triage_path, load_triage
+
+    with History.open_default(settings.data_dir) as history:
+        if not morning_due(history):
+            return None
+        content = load_triage(default_triage_path(settings.content_dir))
+        locale = settings.locale if settings.locale in content.locales else content.default_locale
+        io = _AnswerKinds(stdin, stdout, False)
+        ask_morning(io, content, history, locale)
+    return io.kinds[-1] if io.kinds else None
+
+
+class _AnswerKinds(TextDialogIO):
+    """The text dialog, keeping what each answer was (a typed stop must stop)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.kinds: list[str] = []
+
+    def log(self, event_type: str, **fields: Any) -> None:
+        super().log(event_type, **fields)
+        if event_type == "morning-report":
+            self.kinds.append(str(fields.get("answer")))
+
+
 def today_plan(settings: Settings, now: datetime | None = None) -> Plan:
     from coach.content.library import load_library
 
@@ -104,6 +138,8 @@ def speak_lines(settings: Settings, lines: list[str]) -> None:
 
 def cmd_today(args: Any) -> int:
     settings = settings_from_args(args)
+    if not args.json and ask_morning_first(settings) == "stop":
+        return EXIT_SAFETY_STOP
     plan = today_plan(settings)
     if args.json:
         print(json.dumps(plan.as_json(), indent=2, ensure_ascii=False))

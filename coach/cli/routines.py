@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from coach.listen.keyboard import KEY_HELP
-from coach.errors import EXIT_USAGE, ContentError, UsageError
+from coach.errors import EXIT_SAFETY_STOP, EXIT_USAGE, ContentError, UsageError
 from coach.content.model import Exercise, Library, Range
 from coach.cli.settings import CLOCKS, DOSES, content_dir_from, settings_from_args
 from coach.speak.speaker import ENGINES as VOICE_ENGINES
@@ -182,11 +182,13 @@ def _run_today(args: Any) -> int:
     from dataclasses import replace
 
     from coach.cli.app import run_routine
-    from coach.cli.plan import plan_lines, refuse_today, routine_names, today_plan
+    from coach.cli.plan import ask_morning_first, plan_lines, refuse_today, routine_names, today_plan
 
     if args.dose is not None:
         raise UsageError("bad-args", "run today uses the dose of today's plan; leave out --dose")
     settings = settings_from_args(args)
+    if settings.input in ("keyboard", "voice") and settings.mic_path is None and ask_morning_first(settings) == "stop":
+        return EXIT_SAFETY_STOP
     plan = today_plan(settings)
     if not plan.exercise_allowed or plan.routine is None or plan.dose is None:
         return refuse_today(settings, plan)

@@ -161,3 +161,38 @@ def test_validate_checks_progression_yaml(data: Path, tmp_path: Path, capsys: py
     line = text[: text.index("sessions_to_progress: many")].count("\n") + 1
     err = capsys.readouterr().err
     assert f"progression.yaml:{line}: rules.pain_monitoring.sessions_to_progress: expected a whole number" in err
+
+
+def test_on_a_terminal_the_morning_question_comes_before_the_plan(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import sqlite3
+
+    from coach.cli.plan import ask_morning_first
+    from coach.cli.settings import Settings
+
+    add_sessions(data, [5, 3, 1])
+    today = datetime.now().astimezone().date().isoformat()
+    with sqlite3.connect(data / "history.sqlite3") as conn:        # this morning not asked yet
+        conn.execute("DELETE FROM morning_reports WHERE day = ?", (today,))
+    assert today_json(capsys)["dose"] == "low"          # the last session's morning is unknown: held
+    settings = Settings(content_dir=CONTENT, data_dir=data, cache_dir=data / "cache")
+    out = io.StringIO()
+    assert ask_morning_first(settings, io.StringIO("n\n"), out, interactive=True) == "no"
+    assert "worse than usual" in out.getvalue()
+    assert today_json(capsys)["dose"] == "mid"          # back to usual: three acceptable sessions
+    assert ask_morning_first(settings, io.StringIO("y\n"), io.StringIO(), interactive=True) is None  # asked once a day
+    assert ask_morning_first(settings, io.StringIO(""), io.StringIO()) is None      # not a terminal: not asked
+
+
+def test_a_typed_stop_over_the_morning_question_is_a_stop(data: Path) -> None:
+    import io
+    import sqlite3
+
+    from coach.cli.plan import ask_morning_first
+    from coach.cli.settings import Settings
+
+    add_sessions(data, [2])
+    with sqlite3.connect(data / "history.sqlite3") as conn:
+        conn.execute("DELETE FROM morning_reports")
+    settings = Settings(content_dir=CONTENT, data_dir=data, cache_dir=data / "cache")
+    assert ask_morning_first(settings, io.StringIO("stop\n"), io.StringIO(), interactive=True) == "stop"
