@@ -29,6 +29,7 @@ from coach.content.pain_intents import PainIntents, hits, match
 from coach.listen.asr import Hypothesis
 from coach.listen.asr.keyword import REJECT_LABELS, KeywordModel, decide, label_to_command
 from coach.listen.asr.whisper import RATE_HZ, Encoded, Transcript, WhisperModel
+from coach.listen.asr.native_memory import give_back_freed_memory
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _SAME_SPEECH_SECONDS = 0.25     # a final segment this much longer than its early candidate
@@ -90,6 +91,12 @@ class WhisperEngine:
 
     def transcribe(self, pcm: bytes, context: str, urgent_only: bool = False,
                    over_coach: bool = False) -> Hypothesis | None:
+        try:
+            return self._recognise(pcm, context, over_coach)
+        finally:
+            give_back_freed_memory()
+
+    def _recognise(self, pcm: bytes, context: str, over_coach: bool) -> Hypothesis | None:
         samples = _samples(pcm)
         encoded = self.model.encode(samples)
         if over_coach:
