@@ -18,7 +18,7 @@ from datetime import datetime
 from coach.session.dialog import DialogIO
 from coach.store.history import History
 from coach.store.records import add_morning_report, morning_asked_today
-from coach.triage.dialog import heard_to_answer
+from coach.triage.dialog import ask_rating, heard_to_answer
 from coach.triage.model import TriageContent
 
 AFTER_QUESTION = "Well done. How bad is your pain now, from zero to ten?"
@@ -34,19 +34,7 @@ def line(content: TriageContent, key: str, locale: str, default: str) -> str:
 def ask_after(io: DialogIO, content: TriageContent, history: History | None, session_id: str,
               locale: str) -> int | None:
     """Pain right after the session; stored with context ``after``. None: not answered."""
-    text = line(content, "after_question", locale, AFTER_QUESTION)
-    for attempt in ("first", "repeat"):
-        io.log("triage-question", id="after", attempt=attempt, context="number", text=text)
-        answer = heard_to_answer(io.ask(text, "number", content.timeout_seconds))
-        io.log("pain-after", attempt=attempt, answer=answer.kind, value=answer.value,
-               confidence=answer.confidence)
-        if answer.kind == "number" and answer.value is not None and 0 <= answer.value <= content.pain_rules.scale_max:
-            if history is not None:
-                history.add_pain_rating(answer.value, "after", session_id)
-            return answer.value
-        if answer.kind == "stop":
-            return None
-    return None
+    return ask_rating(io, content, history, session_id, "after", line(content, "after_question", locale, AFTER_QUESTION))
 
 
 def ask_morning(io: DialogIO, content: TriageContent, history: History | None, locale: str) -> str:

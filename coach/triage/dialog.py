@@ -210,17 +210,23 @@ def exercise_gate(content: TriageContent, history: History, profile: Any, locale
 def ask_baseline(io: DialogIO, content: TriageContent, history: History | None, session_id: str,
                  locale: str) -> int | None:
     """The session's baseline rating (decision 9 compares later ratings with it)."""
-    text = content.line("baseline_question", locale)
+    return ask_rating(io, content, history, session_id, "baseline", content.line("baseline_question", locale))
+
+
+def ask_rating(io: DialogIO, content: TriageContent, history: History | None, session_id: str,
+               context: str, text: str) -> int | None:
+    """A 0 to 10 rating outside the safety questions, asked once and repeated once,
+    logged as ``pain-<context>`` and stored with that context. None: not answered."""
     for attempt in ("first", "repeat"):
-        io.log("triage-question", id="baseline", attempt=attempt, context="number", text=text)
-        heard = io.ask(text, "number", content.timeout_seconds)
-        answer = heard_to_answer(heard)
-        io.log("pain-baseline", attempt=attempt, answer=answer.kind, value=answer.value,
+        io.log("triage-question", id=context, attempt=attempt, context="number", text=text)
+        answer = heard_to_answer(io.ask(text, "number", content.timeout_seconds))
+        io.log(f"pain-{context}", attempt=attempt, answer=answer.kind, value=answer.value,
                confidence=answer.confidence)
         if answer.kind == "number" and answer.value is not None and 0 <= answer.value <= content.pain_rules.scale_max:
             if history is not None:
-                history.add_pain_rating(answer.value, "baseline", session_id)
+                history.add_pain_rating(answer.value, context, session_id)
             return answer.value
         if answer.kind == "stop":
             return None
+    return None
     return None
