@@ -276,6 +276,17 @@ def effect_seen(command: str, t: float, events: list[dict]) -> bool:
     return any(e["type"] == "session-ended" and e.get("reason") == "stopped" for e in near)
 
 
+def segment_writer(out, clock: VirtualClock):
+    """Every segment the listener decided on, as a JSON line: to see why a command was missed."""
+    def write(segment, hyp, heard) -> None:
+        out.write(json.dumps({"t": round(clock.now(), 3), "start": round(segment.start_seconds, 3),
+                              "end": round(segment.end_seconds, 3), "early": segment.early,
+                              "hyp": hyp.text if hyp else None, "confidence": round(hyp.confidence, 3) if hyp else None,
+                              "transcript": hyp.transcript if hyp else None,
+                              "heard": heard.command if heard else None}) + "\n")
+    return write
+
+
 def print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int = 12) -> None:
     """Where Python-visible memory (numpy included) grew; what is not here is native."""
     stats = after.compare_to(before, "traceback")
@@ -293,6 +304,8 @@ def main() -> int:
     parser.add_argument("--echo-db", type=float, default=-12.0)
     parser.add_argument("--noise-dbfs", type=float, default=NOISE_DBFS, help="room noise level (RMS)")
     parser.add_argument("--keep", type=Path, help="keep the event log and data folder here")
+    parser.add_argument("--segments", type=Path, metavar="FILE",
+                        help="write every segment the listener decided on, with what it heard, as JSON lines")
     parser.add_argument("--memory-trace", action="store_true",
                         help="print RSS every 10 session minutes and where Python-visible memory grew")
     args = parser.parse_args()
@@ -332,6 +345,9 @@ def main() -> int:
         person = Person(make_plan(args.minutes), clips, noise, a.sink, a.clock)
         a.source = EchoSource(PersonSource(a.clock, person), a.sink, args.echo_db, 40.0)
         a.listener = new_listener(a.clock)
+        if args.segments:
+            a.listener.observer = segment_writer(stack.enter_context(open(args.segments, "w", encoding="utf-8")),
+                                                 a.clock)
         events = stack.enter_context(EventLog(log_path, a.clock, session_id))
 
         def on_event(record: dict) -> None:
