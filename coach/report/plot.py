@@ -5,7 +5,7 @@ matplotlib's Agg renderer (no display needed)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from coach.errors import UsageError
@@ -40,7 +40,8 @@ def draw(sessions: list[SessionRecord], mornings: list[MorningReport], outcomes:
         _marks(ax, mornings, outcomes)
         days = _days(sessions, mornings, outcomes)
         if days:
-            ax.set_xlim(days[0] - timedelta(days=0.7), days[-1] + timedelta(days=0.7))
+            # floats of matplotlib's date scale: a date minus 0.7 days is the same date
+            ax.set_xlim(mdates.date2num(days[0]) - 0.7, mdates.date2num(days[-1]) + 0.7)
         else:
             ax.text(0.5, 0.5, "No sessions yet", transform=ax.transAxes, ha="center", va="center")
         ax.set_ylim(-0.5, 11.2)

@@ -109,3 +109,17 @@ def test_an_empty_history_still_plots_and_a_wrong_suffix_is_refused(tmp_path, mo
     assert "No sessions yet" in (tmp_path / "empty.svg").read_text()
     assert main(["history", "--plot", str(tmp_path / "pain.pdf")]) == 2
     assert "png or .svg" in capsys.readouterr().err
+
+
+def test_a_single_day_plots_with_room_either_side_and_no_warning(tmp_path):
+    import warnings
+
+    at = datetime(2026, 3, 2, 18, 0, tzinfo=timezone.utc)
+    with History(tmp_path / "h.sqlite3", lambda: at) as h:
+        h.start_session("s1", "gentle-floor", "low")
+        h.add_pain_rating(3, "baseline", "s1")
+        h.end_session("s1", "completed")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            plot_history(h, tmp_path / "one.svg")
+    assert (tmp_path / "one.svg").stat().st_size > 1000
