@@ -53,6 +53,10 @@ class EndpointConfig:
     #                                 onset, so the classifier sees the word centred (measured:
     #                                 0.05 s lost a fifth of "it hurts", "ouch" ... in unseen voices)
     min_speech_seconds: float = 0.10
+    # Frames more than trim_below_peak_db under the segment's loudest (smoothed) are
+    # cut from both ends, keeping preroll and tail: louder room noise held a segment
+    # 0.65 s before a "go" and 1 s after, and the word was missed. None: no cut.
+    trim_below_peak_db: float | None = 35.0
     max_speech_seconds: float = 3.0
     floor_rise_per_frame: float = 0.01   # slow: a voice must not raise the floor
     initial_floor_dbfs: float = -60.0
@@ -74,6 +78,8 @@ class Segment:
     end_seconds: float
     decided_seconds: float
     early: bool = False
+    onset_seconds: float | None = None   # where the speech began, before trimming: the same
+    #                                      for its early candidate and its final segment
 
     @property
     def seconds(self) -> float:
@@ -231,13 +237,32 @@ class Endpointer:
             self._history = self._history[-self._frames(cfg.preroll_seconds):]
         if not loud_enough or not kept:
             return None
+        onset = self._seconds(start)
+        first, last = self._word_span(kept)
+        kept, start, end = kept[first:last], start + first, start + last
         return Segment(
             pcm=np.concatenate(kept).astype("<i2").tobytes(),
             start_seconds=self._seconds(start),
             end_seconds=self._seconds(end),
             decided_seconds=self._seconds(decided_frame),
             early=not final,
+            onset_seconds=onset,
         )
+
+
+    def _word_span(self, frames: list[np.ndarray]) -> tuple[int, int]:
+        """The frames to keep: from preroll before the first frame within
+        ``trim_below_peak_db`` of the loudest to tail after the last one."""
+        cfg = self.config
+        if cfg.trim_below_peak_db is None:
+            return 0, len(frames)
+        levels = frame_levels_dbfs(np.concatenate(frames))
+        width = max(1, cfg.early_smooth_frames)
+        smooth = np.convolve(levels, np.ones(width) / width, mode="same")
+        strong = np.flatnonzero(smooth >= smooth.max() - cfg.trim_below_peak_db)
+        first = max(0, int(strong[0]) - self._frames(cfg.preroll_seconds))
+        last = min(len(frames), int(strong[-1]) + 1 + self._frames(cfg.tail_seconds))
+        return first, last
 
 
 class _WordEnd:

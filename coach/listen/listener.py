@@ -158,7 +158,7 @@ class Listener:
         return segment.start_seconds < (until + self.reference.path_delay_samples()) / SAMPLE_RATE_HZ + tail
 
     def _decide(self, segment: Segment) -> list[Heard]:
-        if self._decided_start is not None and segment.start_seconds == self._decided_start:
+        if self._decided_start is not None and _onset(segment) == self._decided_start:
             if not segment.early:
                 self._decided_start = None
             return []           # already acted on this speech from its early candidate
@@ -173,7 +173,7 @@ class Listener:
         if heard is None:
             return []
         if segment.early:
-            self._decided_start = segment.start_seconds
+            self._decided_start = _onset(segment)
         return [heard]
 
     def _accept(self, hyp: Hypothesis | None, segment: Segment, guarded: bool,
@@ -253,3 +253,8 @@ def _subtract(mic: np.ndarray, echoes: np.ndarray, start_sample: int,
 def _contains(cue_text: str, phrase_text: str) -> bool:
     cue, phrase = normalise(cue_text), normalise(phrase_text)
     return any(cue[i:i + len(phrase)] == phrase for i in range(len(cue) - len(phrase) + 1))
+
+
+def _onset(segment: Segment) -> float:
+    """Which speech a segment is (its early candidate and final segment share it)."""
+    return segment.onset_seconds if segment.onset_seconds is not None else segment.start_seconds
