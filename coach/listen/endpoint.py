@@ -49,14 +49,14 @@ class EndpointConfig:
     final_on_word_end: bool = True
     final_word_end_seconds: float = 0.30
     preroll_seconds: float = 0.15   # kept before the onset (weak consonants)
-    tail_seconds: float = 0.15      # kept after the last loud frame: as much as before the
-    #                                 onset, so the classifier sees the word centred (measured:
-    #                                 0.05 s lost a fifth of "it hurts", "ouch" ... in unseen voices)
+    tail_seconds: float = 0.15      # after the last loud frame, as before the onset: the word
+    #                                 centred (0.05 s lost a fifth of "it hurts" in unseen voices)
     min_speech_seconds: float = 0.10
-    # Frames more than trim_below_peak_db under the segment's loudest (smoothed) are
-    # cut from both ends, keeping preroll and tail: louder room noise held a segment
-    # 0.65 s before a "go" and 1 s after, and the word was missed. None: no cut.
+    # Frames more than trim_below_peak_db under the segment's loudest (smoothed) are cut
+    # from an end when they last trim_min_seconds beyond the preroll or tail: louder room
+    # noise held a segment 0.65 s before a "go" and 1 s after, and the word was missed.
     trim_below_peak_db: float | None = 35.0
+    trim_min_seconds: float = 0.25
     max_speech_seconds: float = 3.0
     floor_rise_per_frame: float = 0.01   # slow: a voice must not raise the floor
     initial_floor_dbfs: float = -60.0
@@ -251,8 +251,7 @@ class Endpointer:
 
 
     def _word_span(self, frames: list[np.ndarray]) -> tuple[int, int]:
-        """The frames to keep: from preroll before the first frame within
-        ``trim_below_peak_db`` of the loudest to tail after the last one."""
+        """The frames to keep: preroll before the first frame near the loudest to tail after the last."""
         cfg = self.config
         if cfg.trim_below_peak_db is None:
             return 0, len(frames)
@@ -262,7 +261,8 @@ class Endpointer:
         strong = np.flatnonzero(smooth >= smooth.max() - cfg.trim_below_peak_db)
         first = max(0, int(strong[0]) - self._frames(cfg.preroll_seconds))
         last = min(len(frames), int(strong[-1]) + 1 + self._frames(cfg.tail_seconds))
-        return first, last
+        least = self._frames(cfg.trim_min_seconds)
+        return (first if first >= least else 0), (last if len(frames) - last >= least else len(frames))
 
 
 class _WordEnd:

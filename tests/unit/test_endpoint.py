@@ -226,3 +226,24 @@ def test_a_steady_word_is_not_cut_in_its_middle() -> None:
 def test_the_candidate_does_not_depend_on_chunk_sizes(sizes: list[int]) -> None:
     samples = pedestal(3.5, (0.8, 2.4), -45.0, (1.0, 1.4))
     assert run(samples, sizes) == run(samples, [1600])
+
+
+def _word_after_noise(noise_seconds: float) -> np.ndarray:
+    """Quiet room, a stretch of louder noise (-50 dBFS) that runs into a word (-10 dBFS)."""
+    quiet = signal(4.0, [], noise_dbfs=-70.0)
+    louder = signal(4.0, [(1.0, 1.0 + noise_seconds)], noise_dbfs=-90.0, burst_dbfs=-50.0, seed=1, tone=False)
+    word = signal(4.0, [(1.0 + noise_seconds, 1.5 + noise_seconds)], noise_dbfs=-90.0, burst_dbfs=-10.0, seed=2)
+    return np.clip(quiet.astype(float) + louder + word, -32768, 32767).astype("<i2")
+
+
+def test_a_segment_is_cut_to_its_word_when_louder_noise_ran_into_it() -> None:
+    [segment] = finals(run(_word_after_noise(0.8)))
+    assert segment.onset_seconds is not None and segment.onset_seconds < 1.1      # the noise opened it
+    assert 1.8 - 0.15 - 0.03 <= segment.start_seconds <= 1.8 - 0.15 + 0.03        # cut to the word, preroll kept
+    untrimmed = finals(run(_word_after_noise(0.8), config=EndpointConfig(trim_below_peak_db=None)))[0]
+    assert untrimmed.start_seconds == untrimmed.onset_seconds < 1.1
+
+
+def test_a_short_quiet_lead_is_kept_whole() -> None:
+    [segment] = finals(run(_word_after_noise(0.2)))
+    assert segment.start_seconds == segment.onset_seconds
