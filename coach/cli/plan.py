@@ -99,13 +99,12 @@ class _AnswerKinds(TextDialogIO):
             self.kinds.append(str(fields.get("answer")))
 
 
-def today_plan(settings: Settings, now: datetime | None = None) -> Plan:
-    from coach.content.library import load_library
-
-    library = load_library(settings.content_dir)
-    names = {r.id: r.name for r in library.routines.values()}
+def today_plan(settings: Settings, now: datetime | None = None) -> tuple[Plan, list[str]]:
+    """Today's plan and the lines that tell it (the library is read once)."""
+    names = routine_names(settings)
     rules = load_plan_rules(settings.content_dir, names)
-    return plan_for(gather(settings, now or local_now(), names), rules)
+    plan = plan_for(gather(settings, now or local_now(), names), rules)
+    return plan, plan_lines(plan, names)
 
 
 def plan_lines(plan: Plan, names: dict[str, str] | None = None) -> list[str]:
@@ -140,24 +139,24 @@ def cmd_today(args: Any) -> int:
     settings = settings_from_args(args)
     if not args.json and ask_morning_first(settings) == "stop":
         return EXIT_SAFETY_STOP
-    plan = today_plan(settings)
+    plan, lines = today_plan(settings)
     if args.json:
         print(json.dumps(plan.as_json(), indent=2, ensure_ascii=False))
         return 0
-    lines = plan_lines(plan, routine_names(settings))
-    for line in lines:
-        print(line)
-    speak_lines(settings, lines)
+    tell(settings, lines)
     return 0
 
 
-def refuse_today(settings: Settings, plan: Plan) -> int:
+def refuse_today(settings: Settings, lines: list[str]) -> int:
     """``coach run today`` when exercise is not allowed: print and say why, exit 10."""
-    lines = plan_lines(plan, routine_names(settings))
+    tell(settings, lines)
+    return EXIT_SAFETY_STOP
+
+
+def tell(settings: Settings, lines: list[str]) -> None:
     for line in lines:
         print(line)
     speak_lines(settings, lines)
-    return EXIT_SAFETY_STOP
 
 
 def routine_names(settings: Settings) -> dict[str, str]:

@@ -182,17 +182,17 @@ def _run_today(args: Any) -> int:
     from dataclasses import replace
 
     from coach.cli.app import run_routine
-    from coach.cli.plan import ask_morning_first, plan_lines, refuse_today, routine_names, today_plan
+    from coach.cli.plan import ask_morning_first, refuse_today, today_plan
 
     if args.dose is not None:
         raise UsageError("bad-args", "run today uses the dose of today's plan; leave out --dose")
     settings = settings_from_args(args)
     if settings.input in ("keyboard", "voice") and settings.mic_path is None and ask_morning_first(settings) == "stop":
         return EXIT_SAFETY_STOP
-    plan = today_plan(settings)
+    plan, lines = today_plan(settings)
     if not plan.exercise_allowed or plan.routine is None or plan.dose is None:
-        return refuse_today(settings, plan)
-    for line in plan_lines(plan, routine_names(settings)):
+        return refuse_today(settings, lines)
+    for line in lines:
         print(line, file=sys.stderr)
     return run_routine(replace(settings, dose=plan.dose), plan.routine)
 
