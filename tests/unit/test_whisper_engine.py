@@ -206,3 +206,43 @@ def test_over_the_coachs_voice_the_head_must_be_sure_and_the_decoder_is_not_aske
     unsure = ScriptedModel("stop", 0.6, decoded={"stop": 0.9})
     assert engine(unsure).transcribe(pcm(0.5), "session", over_coach=True) is None
     assert "decode" not in unsure.calls
+
+
+@dataclass
+class PhaseModel(ScriptedModel):
+    """The head's certainty changes with where the segment starts: ``scales[k]`` for
+    the k-th encoding (the segment as cut, then each phase shift)."""
+
+    scales: tuple[float, ...] = (1.0,)
+
+    def encode(self, samples: np.ndarray, window_seconds: float = 2.0) -> Encoded:
+        encoded = super().encode(samples, window_seconds)
+        scale = self.scales[min(self.calls.count("encode") - 1, len(self.scales) - 1)]
+        return Encoded(encoded.states * scale, encoded.audio_seconds)
+
+
+def test_an_unsure_head_is_asked_again_at_other_frame_phases_and_averaged() -> None:
+    # Alone, the segment as cut gives "go" 0.27 (under the 0.6 threshold); started a
+    # third or two thirds of a frame later, 0.93: averaged, 0.71.
+    model = PhaseModel("resume", 0.55, scales=(0.5, 2.0, 2.0))
+    hyp = engine(model).transcribe(pcm(0.5), "session")
+    assert hyp is not None and hyp.text == "go" and hyp.confidence == pytest.approx(0.71, abs=0.01)
+    assert model.calls == ["encode"] * 3
+
+
+def test_without_the_other_phases_the_same_segment_is_missed() -> None:
+    model = PhaseModel("resume", 0.55, scales=(0.5, 2.0, 2.0))
+    assert engine(model, WhisperPolicy(phase_shifts=())).transcribe(pcm(0.5), "session") is None
+
+
+def test_a_head_that_hears_no_command_is_not_asked_again() -> None:
+    model = PhaseModel("other", 0.9, scales=(1.0,))
+    assert engine(model).transcribe(pcm(0.5), "session") is None
+    assert model.calls.count("encode") == 1
+
+
+def test_answers_to_questions_keep_the_single_reading() -> None:
+    """A wrong answer to a safety question costs more than asking it again."""
+    model = PhaseModel("yes", 0.55, scales=(0.5, 2.0, 2.0))
+    assert engine(model).transcribe(pcm(0.5), "yesno") is None
+    assert model.calls.count("encode") == 1

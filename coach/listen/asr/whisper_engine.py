@@ -71,8 +71,12 @@ class WhisperPolicy:
     # thirds of the 10 ms mel hop) and its answers are averaged: the pooled features
     # move with where the word falls on the frame grid (in a two-hour soak a "go"
     # heard at 0.9 was heard at 0.4, or as "other", when it began 5 ms later).
+    # Only in phase_contexts: there a miss means saying the command again, while a
+    # wrong answer to a safety or pain question could change its outcome (asked in
+    # yes/no too, "down" was once taken for "no"), and a question unanswered is asked again.
     phase_shifts: tuple[int, ...] = (53, 107)
     phase_floor: float = 0.1
+    phase_contexts: tuple[str, ...] = ("session",)
 
 
 class WhisperEngine:
@@ -159,7 +163,7 @@ class WhisperEngine:
         if decision.accepted and decision.probability >= self.policy.sure_min:
             return decision
         commands = [v for k, v in decision.scores.items() if k not in REJECT_LABELS]
-        if not commands or max(commands) < self.policy.phase_floor:
+        if context not in self.policy.phase_contexts or not commands or max(commands) < self.policy.phase_floor:
             return decision
         shifted = [self.head.probabilities(self.model.encode(samples[shift:]).pooled())[0]
                    for shift in self.policy.phase_shifts if shift < len(samples)]
