@@ -246,3 +246,13 @@ def test_answers_to_questions_keep_the_single_reading() -> None:
     model = PhaseModel("yes", 0.55, scales=(0.5, 2.0, 2.0))
     assert engine(model).transcribe(pcm(0.5), "yesno") is None
     assert model.calls.count("encode") == 1
+
+
+def test_the_other_phases_never_hide_a_command_the_first_reading_heard() -> None:
+    # As cut, "stop" at 0.62: accepted but, with sure_min 0.9, unsure, so asked again;
+    # the other phases say 0.2. The first reading stands and the decoder confirms it
+    # (0.3 is enough to confirm; it would not be enough to decide alone).
+    model = PhaseModel("stop", 0.62, decoded={"stop": 0.3}, scales=(1.0, 0.3, 0.3))
+    hyp = engine(model, WhisperPolicy(sure_min=0.9)).transcribe(pcm(0.5), "session")
+    assert hyp is not None and hyp.text == "stop" and hyp.confidence == pytest.approx(0.62, abs=0.01)
+    assert model.calls.count("encode") == 3
