@@ -256,3 +256,30 @@ def test_the_other_phases_never_hide_a_command_the_first_reading_heard() -> None
     hyp = engine(model, WhisperPolicy(sure_min=0.9)).transcribe(pcm(0.5), "session")
     assert hyp is not None and hyp.text == "stop" and hyp.confidence == pytest.approx(0.62, abs=0.01)
     assert model.calls.count("encode") == 3
+
+
+@dataclass
+class SwitchingModel(ScriptedModel):
+    """As cut, the head hears ``head_label``; at the other phases, ``later_label``."""
+
+    later_label: str = "next"
+    later_p: float = 0.95
+
+    def encode(self, samples: np.ndarray, window_seconds: float = 2.0) -> Encoded:
+        first = not self.calls.count("encode")
+        encoded = super().encode(samples, window_seconds)
+        if first:
+            return encoded
+        index = {label: i for i, label in enumerate(LABELS)}
+        onehot = np.zeros(len(LABELS))
+        logit = lambda p: np.log(p / ((1 - p) / (len(LABELS) - 1)))  # noqa: E731
+        onehot[index[self.later_label]] = logit(self.later_p) / logit(self.head_p)
+        return Encoded(onehot[None, :], encoded.audio_seconds)
+
+
+def test_the_other_phases_never_turn_one_command_into_another() -> None:
+    # As cut: pain at 0.62, accepted but unsure (sure_min 0.9); the other phases hear
+    # "next" surely, enough to win the average. Pain stays (the decoder confirms it).
+    model = SwitchingModel("pain", 0.62, decoded={"pain": 0.3}, later_label="next", later_p=0.999)
+    hyp = engine(model, WhisperPolicy(sure_min=0.9)).transcribe(pcm(0.5), "session")
+    assert hyp is not None and hyp.text in {p.text for p in COMMANDS.phrases if p.command == "pain"}

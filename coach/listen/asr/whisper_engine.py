@@ -158,7 +158,7 @@ class WhisperEngine:
 
     def _head_decision(self, encoded: Encoded, samples: np.ndarray, context: str) -> Decision:
         """The head on the segment as cut; when it is unsure, averaged over frame phases
-        if that hears a command, or hears it more surely."""
+        if that hears a command, or the same command more surely."""
         probabilities = self.head.probabilities(encoded.pooled())[0]
         decision = decide(self.head, probabilities, context)
         if decision.accepted and decision.probability >= self.policy.sure_min:
@@ -170,9 +170,13 @@ class WhisperEngine:
                    for shift in self.policy.phase_shifts if shift < len(samples)]
         averaged = decide(self.head, np.mean([probabilities, *shifted], axis=0), context)
         # A rescue, never a veto: a command the first reading accepted keeps its own
-        # (decoder-checked) path unless the phases agree on it more surely.
-        better = averaged.accepted and (not decision.accepted or averaged.probability > decision.probability)
-        return averaged if better else decision
+        # (decoder-checked) path unless the phases agree on that command more surely.
+        if not averaged.accepted:
+            return decision
+        if not decision.accepted:
+            return averaged
+        same = averaged.label == decision.label and averaged.probability > decision.probability
+        return averaged if same else decision
 
     def _is(self, hyp: Hypothesis, command: str) -> bool:
         return any(p.text == hyp.text and p.command == command for p in self.command_set.phrases)
