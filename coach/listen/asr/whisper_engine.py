@@ -66,11 +66,12 @@ class WhisperPolicy:
     sentence_max_no_speech: float = 0.6
     # While the coach speaks, the listener asks for at least this confidence.
     strict_min: float = 0.7
-    # A head that is not sure, but gives a command at least phase_floor, is asked
-    # again on the segment started phase_shifts samples later (a third and two
-    # thirds of the 10 ms mel hop) and its answers are averaged: the pooled features
-    # move with where the word falls on the frame grid (in a two-hour soak a "go"
-    # heard at 0.9 was heard at 0.4, or as "other", when it began 5 ms later).
+    # When the head and decoder hear nothing in a command-length segment but the head
+    # gives a command at least phase_floor, the head is asked again on the segment
+    # started phase_shifts samples later (a third and two thirds of the 10 ms mel hop)
+    # and its answers are averaged: the pooled features move with where the word
+    # falls on the frame grid (in a two-hour soak a "go" heard at 0.9 was heard at
+    # 0.4, or as "other", when it began 5 ms later). It can only add that command.
     # Only in phase_contexts: there a miss means saying the command again, while a
     # wrong answer to a safety or pain question could change its outcome (asked in
     # yes/no too, "down" was once taken for "no"), and a question unanswered is asked again.
@@ -143,9 +144,20 @@ class WhisperEngine:
         return transcript
 
     def _command(self, encoded: Encoded, samples: np.ndarray, context: str) -> Hypothesis | None:
+        """The head's reading; when it hears nothing, the head again at other frame
+        phases, which may only rescue the command the first reading ranked first."""
+        probabilities = self.head.probabilities(encoded.pooled())[0]
+        first = decide(self.head, probabilities, context)
+        hyp = self._from_head(first, encoded, context)
+        if hyp is None:
+            averaged = self._phase_averaged(first, probabilities, samples, context)
+            if averaged is not None:
+                hyp = self._from_head(averaged, encoded, context)
+        return hyp
+
+    def _from_head(self, decision: Decision, encoded: Encoded, context: str) -> Hypothesis | None:
         """The head's decision, checked by the decoder when the head is not sure; or
         the decoder's, when the head ranks a command first under its threshold."""
-        decision = self._head_decision(encoded, samples, context)
         if not decision.accepted:
             return self._decoded(encoded, context, decision.scores)
         if decision.probability < self.policy.head_min.get(context, 0.0):
@@ -156,27 +168,22 @@ class WhisperEngine:
             return None
         return self._hypothesis(decision.label, decision.probability)
 
-    def _head_decision(self, encoded: Encoded, samples: np.ndarray, context: str) -> Decision:
-        """The head on the segment as cut; when it is unsure, averaged over frame phases
-        if that hears a command, or the same command more surely."""
-        probabilities = self.head.probabilities(encoded.pooled())[0]
-        decision = decide(self.head, probabilities, context)
-        if decision.accepted and decision.probability >= self.policy.sure_min:
-            return decision
-        commands = [v for k, v in decision.scores.items() if k not in REJECT_LABELS]
-        if context not in self.policy.phase_contexts or not commands or max(commands) < self.policy.phase_floor:
-            return decision
+    def _phase_averaged(self, first: Decision, probabilities: np.ndarray, samples: np.ndarray,
+                        context: str) -> Decision | None:
+        """The head's probabilities averaged over the segment as cut and started a
+        fraction of a frame later, when that accepts the command the first reading
+        ranked first; None otherwise, and for speech long enough to be transcribed."""
+        commands = {k: v for k, v in first.scores.items() if k not in REJECT_LABELS}
+        if context not in self.policy.phase_contexts or not commands or \
+                len(samples) / RATE_HZ >= self.policy.sentence_min_seconds:
+            return None
+        best = max(commands, key=lambda k: commands[k])
+        if commands[best] < self.policy.phase_floor:
+            return None
         shifted = [self.head.probabilities(self.model.encode(samples[shift:]).pooled())[0]
                    for shift in self.policy.phase_shifts if shift < len(samples)]
         averaged = decide(self.head, np.mean([probabilities, *shifted], axis=0), context)
-        # A rescue, never a veto: a command the first reading accepted keeps its own
-        # (decoder-checked) path unless the phases agree on that command more surely.
-        if not averaged.accepted:
-            return decision
-        if not decision.accepted:
-            return averaged
-        same = averaged.label == decision.label and averaged.probability > decision.probability
-        return averaged if same else decision
+        return averaged if averaged.accepted and averaged.label == best else None
 
     def _is(self, hyp: Hypothesis, command: str) -> bool:
         return any(p.text == hyp.text and p.command == command for p in self.command_set.phrases)
