@@ -3,7 +3,8 @@
 Three readings of the same encoder output, cheapest first:
 
 1. The command head (``coach.listen.asr.keyword``) decides the words it knows, with
-   rejection per context.
+   rejection per context. While exercising, a word-long segment in which nothing was
+   heard is read again at two more frame phases (``WhisperPolicy.phase_shifts``).
 2. The decoder, constrained to the context's phrases, is asked how likely each
    phrase is as the whole transcript. It checks a command the head accepted
    without being sure (an "on" the head takes for "one", a "down" for "no"), and
