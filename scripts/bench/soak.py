@@ -55,6 +55,7 @@ FIRST_AT_SECONDS = 120.0
 ACTED_WITHIN_SECONDS = 3.0       # from the end of the word to the command's effect
 NOISE_DBFS = -60.0
 NOISE_CHECKS = 8                 # offsets of the noise bed a clip must be heard over
+FRAME_SAMPLES = 160              # the recognizer's frame grid (10 ms), crossed by those checks
 WORD_ROOM_SECONDS = 3.0          # silence left in the cue when the person starts a word
 
 
@@ -141,13 +142,14 @@ def make_plan(minutes: float) -> list[tuple[str, float]]:
 
 
 def heard_alone(listener_factory, pcm: np.ndarray, command: str, noise: np.ndarray | None = None,
-                offset_seconds: float = 0.0) -> bool:
-    """Whether a fresh listener hears ``pcm`` as ``command``, padded with quiet, or with
-    the room's noise bed from ``offset_seconds`` on."""
+                offset_seconds: float = 0.0, lead_samples: int = 0) -> bool:
+    """Whether a fresh listener hears ``pcm`` as ``command``, padded with quiet (and
+    ``lead_samples`` more before it), or with the room's noise bed from ``offset_seconds`` on."""
     clock = VirtualClock()
     listener = listener_factory(clock)
     listener.set_context("session")
-    audio = np.concatenate([np.zeros(RATE // 2, np.int16), pcm, np.zeros(RATE * 2, np.int16)]).astype(np.float64)
+    audio = np.concatenate([np.zeros(RATE // 2 + lead_samples, np.int16), pcm,
+                            np.zeros(RATE * 2, np.int16)]).astype(np.float64)
     if noise is not None:
         first = int(offset_seconds * RATE)
         audio += noise[np.arange(first, first + audio.size) % noise.size]
@@ -162,15 +164,17 @@ def heard_alone(listener_factory, pcm: np.ndarray, command: str, noise: np.ndarr
 
 
 def heard_in_the_room(listener_factory, pcm: np.ndarray, command: str, noise: np.ndarray) -> bool:
-    """Heard in quiet and over the noise bed at every one of its NOISE_CHECKS offsets: the
-    soak tests the session over two hours, not the recognizer's accuracy (that is
-    scripts/bench/recognition.py), so a word the recognizer only sometimes hears
-    (espeak-ng's en-us "next" was heard in quiet and missed over a louder second of
-    the bed) is not one of its clips."""
+    """Heard in quiet and over the noise bed at every one of its NOISE_CHECKS offsets,
+    each starting at another place on the 10 ms frame grid: the soak tests the session
+    over two hours, not the recognizer's accuracy (that is scripts/bench/recognition.py),
+    so a word the recognizer only sometimes hears (espeak-ng's en-us "next" was heard in
+    quiet and missed over a louder second of the bed; a "go" was missed when it began
+    a few milliseconds later) is not one of its clips."""
     if not heard_alone(listener_factory, pcm, command):
         return False
     span = noise.size / RATE
-    return all(heard_alone(listener_factory, pcm, command, noise, k * span / NOISE_CHECKS)
+    step = FRAME_SAMPLES // NOISE_CHECKS
+    return all(heard_alone(listener_factory, pcm, command, noise, k * span / NOISE_CHECKS, k * step)
                for k in range(NOISE_CHECKS))
 
 
