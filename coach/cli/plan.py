@@ -178,7 +178,7 @@ def cmd_schedule(args: Any) -> int:
     names = {r.id: r.name for r in library.routines.values()}
     rules = load_plan_rules(settings.content_dir, names)
     now = local_now()
-    days = project(gather(settings, now, names), rules, args.weeks * 7)
+    days = project(gather(settings, now, names), rules, args.weeks * 7, at)
     seconds = {d.plan.routine: sum(c.seconds for c in build_timeline(library.routines[d.plan.routine], library,
                                                                      d.plan.dose or "low").cues)
                for d in days if d.plan.routine in library.routines}

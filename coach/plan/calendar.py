@@ -31,11 +31,13 @@ class Day:
     projected: bool          # after today: assumes today's rules hold
 
 
-def project(records: Records, rules: Rules, days: int) -> list[Day]:
+def project(records: Records, rules: Rules, days: int, at: time | None = None) -> list[Day]:
     """The planned days from today (the time in ``records.now``) for ``days`` days.
 
     An exercise plan repeats today's routine and dose; a flare-up or a lock is
-    planned day by day, so cold turns to heat and a lock for today ends."""
+    planned day by day, so cold turns to heat and a lock for today ends. Each later
+    day is judged at its session time ``at`` (else at the time of day of now), so
+    what a day's event says does not depend on when the file was written."""
     schedule = rules["schedule"]
     result: list[Day] = []
     due = 0
@@ -45,7 +47,10 @@ def project(records: Records, rules: Rules, days: int) -> list[Day]:
         if exercising:
             plan = today        # no new ratings: the ladder holds (a gap in the records is not a break)
         else:
-            plan = plan_for(replace(records, now=records.now + timedelta(days=offset)), rules)
+            when = records.now + timedelta(days=offset)
+            if at is not None and offset > 0:
+                when = datetime.combine(when.date(), at, tzinfo=records.now.tzinfo)
+            plan = plan_for(replace(records, now=when), rules)
         if plan.routine is None or offset < due:
             continue
         result.append(Day(records.now.date() + timedelta(days=offset), plan, offset > 0))
