@@ -290,3 +290,10 @@ def test_the_other_phases_only_rescue_the_command_the_first_reading_ranked_first
     model = SwitchingModel("pain", 0.62, decoded={"next": 0.3}, later_label="next", later_p=0.999)
     assert engine(model, WhisperPolicy(sure_min=0.9)).transcribe(pcm(0.5), "session") is None
     assert model.calls.count("encode") == 3
+
+
+def test_a_re_read_segment_asks_the_decoder_once() -> None:
+    model = PhaseModel("resume", 0.55, decoded={"resume": 0.3}, scales=(0.5, 2.0, 2.0))
+    hyp = engine(model, WhisperPolicy(sure_min=0.9)).transcribe(pcm(0.5), "session")
+    assert hyp is not None and hyp.text == "go"
+    assert model.calls.count("decode") == 1

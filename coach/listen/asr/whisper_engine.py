@@ -97,6 +97,7 @@ class WhisperEngine:
         self._phrases = {context: _context_phrases(model, command_set, context)
                          for context in command_set.contexts}
         self._last_read: tuple[bytes, Transcript] | None = None
+        self._last_decoded: tuple[Encoded, str, dict[str, float]] | None = None
 
     def features(self, pcm: bytes) -> np.ndarray:
         """The head's input for a segment (enrolment adapts the head on these)."""
@@ -199,10 +200,14 @@ class WhisperEngine:
     def command_probabilities(self, encoded: Encoded, context: str) -> dict[str, float]:
         """The decoder's probability of each of the context's head labels as the
         whole transcript (phrases of one label summed)."""
+        last = self._last_decoded
+        if last is not None and last[0] is encoded and last[1] == context:
+            return last[2]      # a re-read segment asks the decoder about the same encoding
         labels, tokens = self._phrases[context]
         out: dict[str, float] = {}
         for label, p in zip(labels, self.model.phrase_probabilities(encoded, tokens)):
             out[label] = out.get(label, 0.0) + float(p)
+        self._last_decoded = (encoded, context, out)
         return out
 
     def _decoded(self, encoded: Encoded, context: str, scores: Mapping[str, float]) -> Hypothesis | None:
