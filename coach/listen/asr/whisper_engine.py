@@ -76,9 +76,13 @@ class WhisperPolicy:
     # Only in phase_contexts: there a miss means saying the command again, while a
     # wrong answer to a safety or pain question could change its outcome (asked in
     # yes/no too, "down" was once taken for "no"), and a question unanswered is asked again.
+    # A segment from sentence_min_seconds up to phase_max_seconds is also read again
+    # this way when the transcript holds no words either: the endpointer's margins
+    # make a slow word that long (in the soak, a "go" cut at 1.14 s was missed).
     phase_shifts: tuple[int, ...] = (53, 107)
     phase_floor: float = 0.1
     phase_contexts: tuple[str, ...] = ("session",)
+    phase_max_seconds: float = 1.5
 
 
 class WhisperEngine:
@@ -120,8 +124,11 @@ class WhisperEngine:
             decision = decide(self.head, self.head.probabilities(encoded.pooled())[0], context)
             sure = decision.accepted and decision.probability >= self.policy.strict_min
             return self._hypothesis(decision.label, decision.probability) if sure else None
-        hyp = self._command(encoded, samples, context)
-        if len(samples) / RATE_HZ < self.policy.sentence_min_seconds or (hyp and self._is(hyp, "stop")):
+        seconds = len(samples) / RATE_HZ
+        if seconds < self.policy.sentence_min_seconds:
+            return self._command(encoded, samples, context, other_phases=True)
+        hyp = self._command(encoded, samples, context, other_phases=False)
+        if hyp and self._is(hyp, "stop"):
             return hyp          # "stop" is never second-guessed
         transcript = self._read(pcm, samples)
         if hyp is not None and self._is(hyp, PAIN_COMMAND):
@@ -132,6 +139,9 @@ class WhisperEngine:
         sentence = self._sentence(transcript, context)
         if sentence is not None and (hyp is None or self._is(sentence, PAIN_COMMAND)):
             return sentence
+        if hyp is None and not _first_take(transcript.text) and seconds < self.policy.phase_max_seconds:
+            # No words were written down: a slow command word, read as a short one is.
+            return self._command(encoded, samples, context, other_phases=True)
         return hyp
 
     def _read(self, pcm: bytes, samples: np.ndarray) -> Transcript:
@@ -145,13 +155,14 @@ class WhisperEngine:
         self._last_read = (pcm, transcript)
         return transcript
 
-    def _command(self, encoded: Encoded, samples: np.ndarray, context: str) -> Hypothesis | None:
+    def _command(self, encoded: Encoded, samples: np.ndarray, context: str,
+                 other_phases: bool) -> Hypothesis | None:
         """The head's reading; when it hears nothing, the head again at other frame
         phases, which may only rescue the command the first reading ranked first."""
         probabilities = self.head.probabilities(encoded.pooled())[0]
         first = decide(self.head, probabilities, context)
         hyp = self._from_head(first, encoded, context)
-        if hyp is None:
+        if hyp is None and other_phases:
             averaged = self._phase_averaged(first, probabilities, samples, context)
             if averaged is not None:
                 hyp = self._from_head(averaged, encoded, context)
@@ -174,10 +185,9 @@ class WhisperEngine:
                         context: str) -> Decision | None:
         """The head's probabilities averaged over the segment as cut and started a
         fraction of a frame later, when that accepts the command the first reading
-        ranked first; None otherwise, and for speech long enough to be transcribed."""
+        ranked first; None otherwise."""
         commands = {k: v for k, v in first.scores.items() if k not in REJECT_LABELS}
-        if context not in self.policy.phase_contexts or not commands or \
-                len(samples) / RATE_HZ >= self.policy.sentence_min_seconds:
+        if context not in self.policy.phase_contexts or not commands:
             return None
         best = max(commands, key=lambda k: commands[k])
         if commands[best] < self.policy.phase_floor:
