@@ -76,9 +76,10 @@ class WhisperPolicy:
     # Only in phase_contexts: there a miss means saying the command again, while a
     # wrong answer to a safety or pain question could change its outcome (asked in
     # yes/no too, "down" was once taken for "no"), and a question unanswered is asked again.
-    # A segment from sentence_min_seconds up to phase_max_seconds is also read again
-    # this way when the transcript holds no words either: the endpointer's margins
-    # make a slow word that long (in the soak, a "go" cut at 1.14 s was missed).
+    # A segment from sentence_min_seconds up to phase_max_seconds is read again this
+    # way too when its transcript is one word at most: the endpointer's margins make
+    # a slow word that long (in the soak, a "go" cut at 1.14 s and written down as
+    # "turn" was missed; the same speech 0.05 s shorter was heard).
     phase_shifts: tuple[int, ...] = (53, 107)
     phase_floor: float = 0.1
     phase_contexts: tuple[str, ...] = ("session",)
@@ -139,8 +140,9 @@ class WhisperEngine:
         sentence = self._sentence(transcript, context)
         if sentence is not None and (hyp is None or self._is(sentence, PAIN_COMMAND)):
             return sentence
-        if hyp is None and not _first_take(transcript.text) and seconds < self.policy.phase_max_seconds:
-            # No words were written down: a slow command word, read as a short one is.
+        if hyp is None and seconds < self.policy.phase_max_seconds and \
+                len(normalise(_first_take(transcript.text))) <= 1:
+            # Word-long speech heard as no command: read as a short segment is.
             return self._command(encoded, samples, context, other_phases=True)
         return hyp
 
