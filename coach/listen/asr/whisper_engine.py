@@ -76,10 +76,8 @@ class WhisperPolicy:
     # Only in phase_contexts: there a miss means saying the command again, while a
     # wrong answer to a safety or pain question could change its outcome (asked in
     # yes/no too, "down" was once taken for "no"), and a question unanswered is asked again.
-    # A segment from sentence_min_seconds up to phase_max_seconds is read again this
-    # way too when its transcript is one word at most: the endpointer's margins make
-    # a slow word that long (in the soak, a "go" cut at 1.14 s and written down as
-    # "turn" was missed; the same speech 0.05 s shorter was heard).
+    # So is a segment up to phase_max_seconds transcribed as one word at most: margins
+    # make a slow word that long (a "go" cut at 1.14 s, written "turn", was missed).
     phase_shifts: tuple[int, ...] = (53, 107)
     phase_floor: float = 0.1
     phase_contexts: tuple[str, ...] = ("session",)
